@@ -1,0 +1,277 @@
+"""Recurrent Hamiltonian Echo Learning: gradients from the difference of two nudged echoes.
+
+The recipe of spec b, in three passes and no stored trajectory:
+
+1. *Forward*: run Phi_0 -> Phi_N on u_1..u_N. Only Phi_N is kept (plus the loss, and the local
+   gradients of the readout, which sit outside the Hamiltonian).
+2. *Flip*: E_0 = Sigma_z Phi_N - eps (0, g_N): every momentum flipped, then the final-step nudge.
+3. *Echo*: E_k = step(E_{k-1}; u_{N-k+1}) - eps (0, g_{N-k}) for k = 1..N (no nudge after the
+   last step). The echo feels the loss as a force -eps dl/dq at the mirror image of each step.
+   Two echoes, +eps and -eps, run side by side in one ``vmap``.
+
+Along each echo we add up the step integrands h dH/dtheta (read at the half-step positions where
+the force was evaluated, spec b). The gradient is their difference:
+
+    dL/dtheta ~= [S(+eps) - S(-eps)] / (2 eps)       (centred, error O(eps^2))
+    dL/dtheta ~= [S(+eps) - S_forward] / eps         (one-sided, error O(eps))
+
+and the input gradient at step t is the same difference of h dH/du at echo step k = N - t + 1.
+At eps = 0 the echo is the exact time reverse of the forward run: E_k = Sigma_z Phi_{N-k}.
+The initial-state gradient is read off the end of the echo (spec a, "echo = adjoint"):
+dL/dq_0 = -d(p^e_N)/d eps and dL/dp_0 = -d(q^e_N)/d eps.
+
+Nothing here differentiates through time: ``jax.grad`` only takes *local* partial derivatives of
+the energy and of the per-step loss at a fixed state.
+"""
+
+from __future__ import annotations
+
+import collections
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from rhel_viz.integrators import State, check_integrator, flip, step, step_integrand
+from rhel_viz.losses import Sequence, nudge_force, step_loss
+from rhel_viz.systems import Params, System
+
+ESTIMATORS: tuple[str, ...] = ("centred", "one-sided")
+
+#: How often each jitted function has been traced (compiled); tests use it to prove reuse.
+TRACE_COUNTS: collections.Counter[str] = collections.Counter()
+
+
+class Gradients(NamedTuple):
+    """The loss and its gradients with respect to parameters, inputs and the initial state."""
+
+    loss: jax.Array
+    params: Params
+    inputs: jax.Array  # (N, input_size)
+    initial_state: State
+
+
+class EchoTrace(NamedTuple):
+    """Everything a plot needs: the forward run and the echoes at eps = 0, +eps, -eps.
+
+    Echo arrays have a leading axis of 3 in that order; echo index k mirrors forward step N - k.
+    """
+
+    gradients: Gradients
+    forward: State  # (N+1, n) each
+    echoes: State  # (3, N+1, n) each
+    echo_param_integrand: Params  # (3, N, ...) per echo step, h dH/dtheta
+    echo_input_integrand: jax.Array  # (3, N, input_size) per echo step, h dH/du
+    forward_step_loss: jax.Array  # (N,) l_t along the forward run
+
+
+class _ForwardPass(NamedTuple):
+    final_state: State
+    loss: jax.Array
+    readout_param_grads: Params
+    readout_input_grads: jax.Array  # (N, input_size)
+    param_integrand_sum: Params | None  # S_forward, for the one-sided estimator
+    input_integrand: jax.Array | None  # (N, input_size)
+    trajectory: State | None
+    step_losses: jax.Array | None
+
+
+class _Echo(NamedTuple):
+    final_state: State
+    param_integrand_sum: Params
+    input_integrand: jax.Array  # (N, input_size), in echo order
+    trajectory: State | None
+    param_integrand: Params | None
+
+
+def _cast(tree, dtype):
+    return jax.tree.map(lambda leaf: jnp.asarray(leaf).astype(dtype), tree)
+
+
+def _forward(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array,
+             damping: jax.Array, integrator: str, gradient_point: str, with_integrand: bool,
+             with_trajectory: bool) -> _ForwardPass:
+    """The forward pass: final state, loss and the local readout gradients, in O(1) memory."""
+    zero_params = jax.tree.map(jnp.zeros_like, params)
+    readout_grad = jax.value_and_grad(step_loss, argnums=(1, 3))
+
+    def body(carry, per_step):
+        state, loss, readout_sum, integrand_sum = carry
+        drive_input, target, weight = per_step
+        new_state, force_position = step(system, params, state, drive_input, step_size, damping, integrator)
+        loss_t, (param_grad, input_grad) = readout_grad(system, params, new_state.position, drive_input, target, weight)
+        readout_sum = jax.tree.map(jnp.add, readout_sum, param_grad)
+        outputs = {"readout_input": input_grad}
+        if with_integrand:
+            param_part, input_part = step_integrand(system, params, state, new_state, force_position, drive_input,
+                                                    step_size, integrator, gradient_point)
+            integrand_sum = jax.tree.map(jnp.add, integrand_sum, param_part)
+            outputs["input_integrand"] = input_part
+        if with_trajectory:
+            outputs["state"] = new_state
+            outputs["loss"] = loss_t
+        return (new_state, loss + loss_t, readout_sum, integrand_sum), outputs
+
+    zero = jnp.zeros((), data.inputs.dtype)
+    carry = (initial, zero, zero_params, zero_params)
+    (final_state, loss, readout_sum, integrand_sum), outputs = jax.lax.scan(
+        body, carry, (data.inputs, data.targets, data.weights))
+    trajectory = None
+    if with_trajectory:
+        trajectory = jax.tree.map(lambda first, rest: jnp.concatenate([first[None], rest]), initial, outputs["state"])
+    return _ForwardPass(
+        final_state=final_state,
+        loss=loss,
+        readout_param_grads=readout_sum,
+        readout_input_grads=outputs["readout_input"],
+        param_integrand_sum=integrand_sum if with_integrand else None,
+        input_integrand=outputs.get("input_integrand"),
+        trajectory=trajectory,
+        step_losses=outputs.get("loss"),
+    )
+
+
+def _echo(system: System, params: Params, final_state: State, data: Sequence, step_size: jax.Array,
+          damping: jax.Array, eps: jax.Array, integrator: str, gradient_point: str,
+          with_trajectory: bool) -> _Echo:
+    """One nudged echo from the flipped final state, with the index alignment of spec b."""
+    # Loss data for forward times t = N, N-1, ..., 0 (echo index k = N - t); there is no l_0, so
+    # its weight is zero and the last echo step is not nudged.
+    def padded_reversed(values: jax.Array) -> jax.Array:
+        return jnp.concatenate([jnp.zeros_like(values[:1]), values])[::-1]
+
+    nudge_inputs = padded_reversed(data.inputs)
+    nudge_targets = padded_reversed(data.targets)
+    nudge_weights = padded_reversed(data.weights)
+
+    def nudge(state: State, drive_input: jax.Array, target: jax.Array, weight: jax.Array) -> State:
+        g = nudge_force(system, params, state.position, drive_input, target, weight)
+        return State(state.position, state.momentum - eps * g)
+
+    start = nudge(flip(final_state), nudge_inputs[0], nudge_targets[0], nudge_weights[0])
+    zero_params = jax.tree.map(jnp.zeros_like, params)
+
+    def body(carry, per_step):
+        state, integrand_sum = carry
+        drive_input, nudge_input, nudge_target, nudge_weight = per_step
+        new_state, force_position = step(system, params, state, drive_input, step_size, damping, integrator)
+        param_part, input_part = step_integrand(system, params, state, new_state, force_position, drive_input,
+                                                step_size, integrator, gradient_point)
+        new_state = nudge(new_state, nudge_input, nudge_target, nudge_weight)
+        integrand_sum = jax.tree.map(jnp.add, integrand_sum, param_part)
+        outputs = {"input_integrand": input_part}
+        if with_trajectory:
+            outputs["state"] = new_state
+            outputs["param_integrand"] = param_part
+        return (new_state, integrand_sum), outputs
+
+    per_step = (data.inputs[::-1], nudge_inputs[1:], nudge_targets[1:], nudge_weights[1:])
+    (end, integrand_sum), outputs = jax.lax.scan(body, (start, zero_params), per_step)
+    trajectory = None
+    if with_trajectory:
+        trajectory = jax.tree.map(lambda first, rest: jnp.concatenate([first[None], rest]), start, outputs["state"])
+    return _Echo(end, integrand_sum, outputs["input_integrand"], trajectory, outputs.get("param_integrand"))
+
+
+def _combine(forward: _ForwardPass, plus: _Echo, minus_or_reference, eps: jax.Array, one_sided: bool) -> Gradients:
+    """Turn echo differences into gradients (centred, or one-sided against the forward pass)."""
+    if one_sided:
+        ref_params, ref_inputs = forward.param_integrand_sum, forward.input_integrand
+        scale = 1.0 / eps
+        param_diff = jax.tree.map(jnp.subtract, plus.param_integrand_sum, ref_params)
+        input_diff = plus.input_integrand[::-1] - ref_inputs
+        initial_state = None
+    else:
+        minus = minus_or_reference
+        scale = 0.5 / eps
+        param_diff = jax.tree.map(jnp.subtract, plus.param_integrand_sum, minus.param_integrand_sum)
+        input_diff = (plus.input_integrand - minus.input_integrand)[::-1]
+        initial_state = State(
+            position=-(plus.final_state.momentum - minus.final_state.momentum) * scale,
+            momentum=-(plus.final_state.position - minus.final_state.position) * scale,
+        )
+    params = jax.tree.map(lambda readout, diff: readout + scale * diff, forward.readout_param_grads, param_diff)
+    inputs = forward.readout_input_grads + scale * input_diff
+    if initial_state is None:
+        nan = jax.tree.map(lambda leaf: jnp.full_like(leaf, jnp.nan), forward.final_state)
+        initial_state = nan
+    return Gradients(forward.loss, params, inputs, initial_state)
+
+
+def _validate(integrator: str, estimator: str) -> None:
+    check_integrator(integrator)
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"unknown estimator {estimator!r}; choose one of {list(ESTIMATORS)}")
+
+
+@partial(jax.jit, static_argnames=("system", "integrator", "estimator", "gradient_point"))
+def _rhel_gradients(system, params, initial, data, step_size, eps, damping, integrator, estimator, gradient_point):
+    TRACE_COUNTS["rhel_gradients"] += 1
+    dtype = data.inputs.dtype
+    params, initial, step_size, eps, damping = _cast((params, initial, step_size, eps, damping), dtype)
+    one_sided = estimator == "one-sided"
+    forward = _forward(system, params, initial, data, step_size, damping, integrator, gradient_point,
+                       with_integrand=one_sided, with_trajectory=False)
+    eps_values = jnp.stack([eps]) if one_sided else jnp.stack([eps, -eps])
+    echoes = jax.vmap(
+        lambda e: _echo(system, params, forward.final_state, data, step_size, damping, e, integrator,
+                        gradient_point, with_trajectory=False)
+    )(eps_values)
+    plus = jax.tree.map(lambda leaf: leaf[0], echoes)
+    other = None if one_sided else jax.tree.map(lambda leaf: leaf[1], echoes)
+    return _combine(forward, plus, other, eps, one_sided)
+
+
+def rhel_gradients(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array | float,
+                   eps: jax.Array | float, damping: jax.Array | float = 0.0, *, integrator: str = "leapfrog",
+                   estimator: str = "centred", gradient_point: str = "half") -> Gradients:
+    """RHEL gradients of the loss (spec b), in memory that does not grow with N beyond the inputs.
+
+    ``estimator="centred"`` runs the +eps and -eps echoes (error O(eps^2)); ``"one-sided"`` runs one
+    echo and references the forward pass (error O(eps); no initial-state gradient, returned as NaN).
+    Scalars (step size, eps, damping) are traced: changing them never recompiles.
+    """
+    _validate(integrator, estimator)
+    return _rhel_gradients(system, params, initial, data, step_size, eps, damping, integrator, estimator,
+                           gradient_point)
+
+
+@partial(jax.jit, static_argnames=("system", "integrator", "gradient_point"))
+def _rhel_trace(system, params, initial, data, step_size, eps, damping, integrator, gradient_point):
+    TRACE_COUNTS["rhel_trace"] += 1
+    dtype = data.inputs.dtype
+    params, initial, step_size, eps, damping = _cast((params, initial, step_size, eps, damping), dtype)
+    forward = _forward(system, params, initial, data, step_size, damping, integrator, gradient_point,
+                       with_integrand=False, with_trajectory=True)
+    eps_values = jnp.stack([jnp.zeros_like(eps), eps, -eps])
+    echoes = jax.vmap(
+        lambda e: _echo(system, params, forward.final_state, data, step_size, damping, e, integrator,
+                        gradient_point, with_trajectory=True)
+    )(eps_values)
+    plus = jax.tree.map(lambda leaf: leaf[1], echoes)
+    minus = jax.tree.map(lambda leaf: leaf[2], echoes)
+    gradients = _combine(forward, plus, minus, eps, one_sided=False)
+    return EchoTrace(
+        gradients=gradients,
+        forward=forward.trajectory,
+        echoes=echoes.trajectory,
+        echo_param_integrand=echoes.param_integrand,
+        echo_input_integrand=echoes.input_integrand,
+        forward_step_loss=forward.step_losses,
+    )
+
+
+def rhel_trace(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array | float,
+               eps: jax.Array | float, damping: jax.Array | float = 0.0, *, integrator: str = "leapfrog",
+               gradient_point: str = "half") -> EchoTrace:
+    """Centred RHEL plus the trajectories for plots: forward, echo at 0, +eps and -eps (O(N) memory)."""
+    check_integrator(integrator)
+    return _rhel_trace(system, params, initial, data, step_size, eps, damping, integrator, gradient_point)
+
+
+def echo_retrace_error(trace: EchoTrace) -> jax.Array:
+    """max |E_k - Sigma_z Phi_{N-k}| over the eps = 0 echo: zero (to round-off) for a reversible step."""
+    free_echo = jax.tree.map(lambda leaf: leaf[0], trace.echoes)
+    mirrored = flip(jax.tree.map(lambda leaf: leaf[::-1], trace.forward))
+    return jnp.max(jnp.stack([jnp.max(jnp.abs(a - b)) for a, b in zip(free_echo, mirrored)]))
