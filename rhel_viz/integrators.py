@@ -57,7 +57,7 @@ def force(system: System, position: jax.Array, params: Params, drive_input: jax.
 def check_integrator(name: str) -> None:
     if name not in INTEGRATORS:
         raise ValueError(f"unknown integrator {name!r}; choose one of {list(INTEGRATORS)}")
-    
+
 
 def _leapfrog(system: System, params: Params, state: State, drive_input: jax.Array, step_size: jax.Array,
               damping: jax.Array) -> tuple[State, jax.Array]:
@@ -137,7 +137,8 @@ def step_integrand(system: System, params: Params, before: State, after: State, 
         mid_momentum = 0.5 * (before.momentum + after.momentum)
 
         def action(theta: Params, drive: jax.Array) -> jax.Array:
-            return step_size * (system.kinetic(mid_momentum, theta) + system.potential(potential_position, theta, drive))
+            kinetic = system.kinetic(mid_momentum, theta)
+            return step_size * (kinetic + system.potential(potential_position, theta, drive))
 
     return jax.grad(action, argnums=(0, 1))(params, drive_input)
 

@@ -8,7 +8,8 @@ mean squared error (w_t = 1/N), ``final`` looks at the last step only (w_N = 1, 
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

@@ -274,4 +274,4 @@ def echo_retrace_error(trace: EchoTrace) -> jax.Array:
     """max |E_k - Sigma_z Phi_{N-k}| over the eps = 0 echo: zero (to round-off) for a reversible step."""
     free_echo = jax.tree.map(lambda leaf: leaf[0], trace.echoes)
     mirrored = flip(jax.tree.map(lambda leaf: leaf[::-1], trace.forward))
-    return jnp.max(jnp.stack([jnp.max(jnp.abs(a - b)) for a, b in zip(free_echo, mirrored)]))
+    return jnp.max(jnp.stack([jnp.max(jnp.abs(a - b)) for a, b in zip(free_echo, mirrored, strict=True)]))

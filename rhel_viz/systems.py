@@ -15,8 +15,8 @@ Three systems are provided:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
@@ -229,7 +229,8 @@ def make_system(name: str, **sizes: int) -> System:
     return factory(**sizes)
 
 
-def energy(system: System, position: jax.Array, momentum: jax.Array, params: Params, drive_input: jax.Array) -> jax.Array:
+def energy(system: System, position: jax.Array, momentum: jax.Array, params: Params,
+           drive_input: jax.Array) -> jax.Array:
     """Total energy H = T + V at one instant."""
     return system.kinetic(momentum, params) + system.potential(position, params, drive_input)
 

@@ -1,0 +1,11 @@
+"""Home: what RHEL is, in a few sentences and one picture."""
+
+import streamlit as st
+
+from rhel_viz.ui import text
+
+st.title("rhel-viz: learning by echoes")
+st.image(text.asset_path("rhel_diagram.svg"), width="stretch")
+text.markdown("home")
+st.subheader("Pages")
+text.markdown("pages")

@@ -1,0 +1,130 @@
+"""The command line: ``python -m rhel_viz check ...`` compares RHEL with BPTT on one problem."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from rhel_viz.bptt import bptt_gradients
+from rhel_viz.integrators import INTEGRATORS
+from rhel_viz.losses import LOSSES
+from rhel_viz.metrics import agreement
+from rhel_viz.problems import DTYPES, ProblemConfig, build_problem
+from rhel_viz.rhel import ESTIMATORS, echo_retrace_error, rhel_gradients, rhel_trace
+from rhel_viz.systems import SYSTEMS
+
+MAX_STEPS = 100_000
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad flag gives one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not np.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not np.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
+
+
+def _steps(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"must be an integer from 1 to {MAX_STEPS}, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 2**32-1, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog="python -m rhel_viz", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
+    check = commands.add_parser("check", help="compare RHEL and BPTT gradients on one problem")
+    check.add_argument("--system", choices=sorted(SYSTEMS), default="springs")
+    check.add_argument("--loss", choices=sorted(LOSSES), default="sequence")
+    check.add_argument("--dtype", choices=sorted(DTYPES), default="float64")
+    check.add_argument("--eps", type=_positive_float, default=1e-4, help="nudging strength")
+    check.add_argument("--steps", type=_steps, default=200, help="sequence length N")
+    check.add_argument("--step-size", type=_positive_float, default=0.1, help="integrator step h")
+    check.add_argument("--seed", type=_seed, default=0)
+    check.add_argument("--damping", type=_non_negative_float, default=0.0, help="friction gamma (breaks RHEL)")
+    check.add_argument("--integrator", choices=INTEGRATORS, default="leapfrog")
+    check.add_argument("--estimator", choices=ESTIMATORS, default="centred")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def run_check(config: ProblemConfig, eps: float, damping: float = 0.0, integrator: str = "leapfrog",
+              estimator: str = "centred") -> dict[str, Any]:
+    """RHEL against BPTT on one problem; the report of ``python -m rhel_viz check --json``."""
+    problem = build_problem(config)
+    args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
+    rhel = rhel_gradients(*args, eps, damping, integrator=integrator, estimator=estimator)
+    bptt = bptt_gradients(*args, damping, integrator=integrator)
+    trace = rhel_trace(*args, 0.0, damping, integrator=integrator)
+    overall = agreement((rhel.params, rhel.inputs), (bptt.params, bptt.inputs))
+    inputs = agreement(rhel.inputs, bptt.inputs)
+    return {
+        "system": config.system,
+        "loss": config.loss,
+        "dtype": config.dtype,
+        "eps": eps,
+        "steps": config.steps,
+        "step_size": config.step_size,
+        "seed": config.seed,
+        "damping": damping,
+        "integrator": integrator,
+        "estimator": estimator,
+        "loss_value": float(rhel.loss),
+        "params": {name: agreement(rhel.params[name], bptt.params[name]) for name in sorted(bptt.params)},
+        "inputs": {"rel_error": inputs["rel_error"], "cosine": inputs["cosine"]},
+        "overall": {"rel_error": overall["rel_error"], "cosine": overall["cosine"]},
+        "echo_retrace_error": float(echo_retrace_error(trace)),
+    }
+
+
+def _print_table(report: dict[str, Any]) -> None:
+    print(f"RHEL vs BPTT  system={report['system']} loss={report['loss']} dtype={report['dtype']} "
+          f"eps={report['eps']:g} steps={report['steps']} h={report['step_size']:g} "
+          f"integrator={report['integrator']} damping={report['damping']:g} estimator={report['estimator']}")
+    print(f"{'gradient':<12} {'rel_error':>12} {'cosine':>12} {'norm_ratio':>12}")
+    for name, row in report["params"].items():
+        print(f"{name:<12} {row['rel_error']:>12.3e} {row['cosine']:>12.9f} {row['norm_ratio']:>12.9f}")
+    for name in ("inputs", "overall"):
+        row = report[name]
+        print(f"{name:<12} {row['rel_error']:>12.3e} {row['cosine']:>12.9f} {'':>12}")
+    print(f"loss = {report['loss_value']:.9g}   echo retrace error (eps=0) = {report['echo_retrace_error']:.3e}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "check":
+        config = ProblemConfig(system=args.system, loss=args.loss, steps=args.steps, step_size=args.step_size,
+                               seed=args.seed, dtype=args.dtype)
+        report = run_check(config, args.eps, args.damping, args.integrator, args.estimator)
+        if args.json:
+            print(json.dumps(report))
+        else:
+            _print_table(report)
+    return 0

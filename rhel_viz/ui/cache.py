@@ -1,0 +1,19 @@
+"""Cached results for pages: bounded caches, hashed by config, returning NumPy (never jax arrays)."""
+
+from __future__ import annotations
+
+from dataclasses import astuple
+from typing import Any
+
+import streamlit as st
+
+from rhel_viz import experiments
+from rhel_viz.problems import ProblemConfig
+
+_HASH = {ProblemConfig: astuple}
+
+
+@st.cache_data(max_entries=64, show_spinner=False, hash_funcs=_HASH)
+def echo_trace(config: ProblemConfig, eps: float, damping: float, integrator: str,
+               gradient_point: str = "half") -> dict[str, Any]:
+    return experiments.run_echo_trace(config, eps, damping, integrator, gradient_point)

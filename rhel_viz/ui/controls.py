@@ -1,0 +1,60 @@
+"""Shared sidebar controls. Every widget has a key and is bound to the URL, so a view is a link.
+
+Pages call these functions instead of laying out their own copies of the same widgets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from rhel_viz.integrators import INTEGRATORS
+from rhel_viz.losses import LOSSES
+from rhel_viz.problems import DTYPES, ProblemConfig
+from rhel_viz.systems import SYSTEMS
+
+SYSTEM_LABELS = {"springs": "Masses and springs", "linear": "Linear HRU", "nonlinear": "Nonlinear HRU"}
+INTEGRATOR_LABELS = {"leapfrog": "Leapfrog (reversible)", "euler": "Explicit Euler (not reversible)",
+                     "rk4": "RK4 (not reversible)"}
+STEP_CHOICES = (50, 100, 200, 400, 800)  # a few fixed sequence lengths: one compilation each
+EPS_CHOICES = tuple(10.0**k for k in range(-10, 0))
+
+
+@dataclass(frozen=True)
+class PhysicsSettings:
+    """How the echo is run: nudging strength, friction, integrator."""
+
+    eps: float = 1e-4
+    damping: float = 0.0
+    integrator: str = "leapfrog"
+
+
+def problem_controls(container=None) -> ProblemConfig:
+    """System, loss, sequence length, step size, dtype, seed; returns the :class:`ProblemConfig`."""
+    box = container or st.sidebar
+    defaults = ProblemConfig()
+    system = box.selectbox("System", list(SYSTEMS), format_func=SYSTEM_LABELS.get, key="system",
+                           bind="query-params")
+    loss = box.selectbox("Loss", sorted(LOSSES), index=sorted(LOSSES).index(defaults.loss), key="loss",
+                         bind="query-params", help="sequence: mean over every step; final: last step only")
+    steps = box.select_slider("Steps N", STEP_CHOICES, value=defaults.steps, key="steps", bind="query-params")
+    step_size = box.slider("Step size h", 0.01, 1.0, defaults.step_size, 0.01, key="h", bind="query-params")
+    dtype = box.selectbox("Precision", sorted(DTYPES), index=sorted(DTYPES).index(defaults.dtype), key="dtype",
+                          bind="query-params")
+    seed = box.number_input("Seed", 0, 10_000, defaults.seed, key="seed", bind="query-params")
+    return ProblemConfig(system=system, loss=loss, steps=int(steps), step_size=float(step_size), dtype=dtype,
+                         seed=int(seed))
+
+
+def physics_controls(container=None) -> PhysicsSettings:
+    """Nudging eps (log scale), friction gamma and integrator."""
+    box = container or st.sidebar
+    defaults = PhysicsSettings()
+    eps = box.select_slider("Nudging ε", EPS_CHOICES, value=defaults.eps, format_func=lambda v: f"{v:.0e}",
+                            key="eps", bind="query-params")
+    damping = box.slider("Friction γ", 0.0, 0.5, defaults.damping, 0.01, key="damping", bind="query-params",
+                         help="any γ > 0 dissipates energy: the echo no longer retraces")
+    integrator = box.selectbox("Integrator", INTEGRATORS, format_func=INTEGRATOR_LABELS.get, key="integrator",
+                               bind="query-params")
+    return PhysicsSettings(eps=float(eps), damping=float(damping), integrator=integrator)
