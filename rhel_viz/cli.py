@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--integrator", choices=INTEGRATORS, default="leapfrog")
     check.add_argument("--estimator", choices=ESTIMATORS, default="centred")
     check.add_argument("--json", action="store_true", help="print one JSON object")
+    bench = commands.add_parser("bench", help="run benchmarks (timings, memory) and print their figures")
+    bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -127,4 +130,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(report))
         else:
             _print_table(report)
+    if args.command == "bench":
+        return _run_bench(args.names, args.json)
+    return 0
+
+
+def _run_bench(names: list[str], as_json: bool) -> int:
+    from rhel_viz import bench
+
+    unknown = sorted(set(names) - set(bench.BENCHMARKS))
+    if unknown:
+        sys.stderr.write(f"python -m rhel_viz bench: error: unknown benchmark {unknown}; "
+                         f"choose from {sorted(bench.BENCHMARKS)}\n")
+        return 2
+    results = {name: bench.BENCHMARKS[name]() for name in (names or sorted(bench.BENCHMARKS))}
+    if as_json:
+        print(json.dumps(results))
+    else:
+        for name, figures in results.items():
+            print(f"== {name}")
+            for key, value in figures.items():
+                print(f"  {key:<40} {value:.6g}" if isinstance(value, float) else f"  {key:<40} {value}")
     return 0

@@ -41,6 +41,9 @@ class ProblemConfig:
     target_amplitude: float = 0.5
     target_frequency: float = 0.7
     initial_position: float = 0.3
+    # Parameter values that replace the defaults, as ((name, (values...)), ...): hashable, so a
+    # config stays a cache key; the values become traced arrays (changing them never recompiles).
+    param_overrides: tuple[tuple[str, tuple[float, ...]], ...] = ()
 
     def make_system(self) -> System:
         if self.system == "springs":
@@ -73,13 +76,24 @@ def _random_sequence(config: ProblemConfig) -> tuple[np.ndarray, np.ndarray]:
     return inputs, targets
 
 
+def _with_overrides(params: dict[str, np.ndarray], overrides) -> dict[str, np.ndarray]:
+    params = dict(params)
+    for name, values in overrides:
+        if name not in params:
+            raise ValueError(f"unknown parameter {name!r}; this system has {sorted(params)}")
+        value = np.asarray(values, dtype=np.float64).reshape(np.shape(params[name]))
+        params[name] = value
+    return params
+
+
 def build_problem(config: ProblemConfig) -> Problem:
     """Materialise a config as arrays of ``config.dtype``; invalid names raise with the valid ones."""
     if config.dtype not in DTYPES:
         raise ValueError(f"unknown dtype {config.dtype!r}; choose one of {sorted(DTYPES)}")
     dtype = DTYPES[config.dtype]
     system = config.make_system()
-    params = {name: jnp.asarray(value, dtype) for name, value in system.default_params(config.seed).items()}
+    params = _with_overrides(system.default_params(config.seed), config.param_overrides)
+    params = {name: jnp.asarray(value, dtype) for name, value in params.items()}
     if config.system == "springs":
         inputs, targets = _springs_sequence(config)
         position = np.zeros(system.position_size)
