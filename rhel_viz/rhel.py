@@ -80,7 +80,7 @@ class _ForwardPass(NamedTuple):
 class _Echo(NamedTuple):
     final_state: State
     param_integrand_sum: Params
-    input_integrand: jax.Array  # (N, input_size), in echo order
+    input_integrand: jax.Array  # (N, input_size), in forward-time order
     trajectory: State | None
     param_integrand: Params | None
 
@@ -135,43 +135,42 @@ def _forward(system: System, params: Params, initial: State, data: Sequence, ste
 def _echo(system: System, params: Params, final_state: State, data: Sequence, step_size: jax.Array,
           damping: jax.Array, eps: jax.Array, integrator: str, gradient_point: str,
           with_trajectory: bool) -> _Echo:
-    """One nudged echo from the flipped final state, with the index alignment of spec b."""
-    # Loss data for forward times t = N, N-1, ..., 0 (echo index k = N - t); there is no l_0, so
-    # its weight is zero and the last echo step is not nudged.
-    def padded_reversed(values: jax.Array) -> jax.Array:
-        return jnp.concatenate([jnp.zeros_like(values[:1]), values])[::-1]
+    """One nudged echo from the flipped final state, with the index alignment of spec b.
 
-    nudge_inputs = padded_reversed(data.inputs)
-    nudge_targets = padded_reversed(data.targets)
-    nudge_weights = padded_reversed(data.weights)
+    The scan runs over the data backwards (``reverse=True``), so nothing is copied or reversed:
+    iteration j first nudges with the loss of forward step t = j + 1 (this is the nudge that follows
+    echo step N - j - 1, or the first nudge g_N of E_0), then steps with u_{j+1}. Per-step outputs
+    come out in forward-time order.
+    """
 
     def nudge(state: State, drive_input: jax.Array, target: jax.Array, weight: jax.Array) -> State:
         g = nudge_force(system, params, state.position, drive_input, target, weight)
         return State(state.position, state.momentum - eps * g)
 
-    start = nudge(flip(final_state), nudge_inputs[0], nudge_targets[0], nudge_weights[0])
     zero_params = jax.tree.map(jnp.zeros_like, params)
 
     def body(carry, per_step):
         state, integrand_sum = carry
-        drive_input, nudge_input, nudge_target, nudge_weight = per_step
+        drive_input, target, weight = per_step
+        state = nudge(state, drive_input, target, weight)
         new_state, force_position = step(system, params, state, drive_input, step_size, damping, integrator)
         param_part, input_part = step_integrand(system, params, state, new_state, force_position, drive_input,
                                                 step_size, integrator, gradient_point)
-        new_state = nudge(new_state, nudge_input, nudge_target, nudge_weight)
         integrand_sum = jax.tree.map(jnp.add, integrand_sum, param_part)
         outputs = {"input_integrand": input_part}
         if with_trajectory:
-            outputs["state"] = new_state
+            outputs["nudged_state"] = state
             outputs["param_integrand"] = param_part
         return (new_state, integrand_sum), outputs
 
-    per_step = (data.inputs[::-1], nudge_inputs[1:], nudge_targets[1:], nudge_weights[1:])
-    (end, integrand_sum), outputs = jax.lax.scan(body, (start, zero_params), per_step)
-    trajectory = None
-    if with_trajectory:
-        trajectory = jax.tree.map(lambda first, rest: jnp.concatenate([first[None], rest]), start, outputs["state"])
-    return _Echo(end, integrand_sum, outputs["input_integrand"], trajectory, outputs.get("param_integrand"))
+    per_step = (data.inputs, data.targets, data.weights)
+    (end, integrand_sum), outputs = jax.lax.scan(body, (flip(final_state), zero_params), per_step, reverse=True)
+    trajectory = param_integrand = None
+    if with_trajectory:  # echo order: E_0 (flipped and nudged), ..., E_N
+        trajectory = jax.tree.map(lambda before, last: jnp.concatenate([before[::-1], last[None]]),
+                                  outputs["nudged_state"], end)
+        param_integrand = jax.tree.map(lambda leaf: leaf[::-1], outputs["param_integrand"])
+    return _Echo(end, integrand_sum, outputs["input_integrand"], trajectory, param_integrand)
 
 
 def _combine(forward: _ForwardPass, plus: _Echo, minus_or_reference, eps: jax.Array, one_sided: bool) -> Gradients:
@@ -180,13 +179,13 @@ def _combine(forward: _ForwardPass, plus: _Echo, minus_or_reference, eps: jax.Ar
         ref_params, ref_inputs = forward.param_integrand_sum, forward.input_integrand
         scale = 1.0 / eps
         param_diff = jax.tree.map(jnp.subtract, plus.param_integrand_sum, ref_params)
-        input_diff = plus.input_integrand[::-1] - ref_inputs
+        input_diff = plus.input_integrand - ref_inputs
         initial_state = None
     else:
         minus = minus_or_reference
         scale = 0.5 / eps
         param_diff = jax.tree.map(jnp.subtract, plus.param_integrand_sum, minus.param_integrand_sum)
-        input_diff = (plus.input_integrand - minus.input_integrand)[::-1]
+        input_diff = plus.input_integrand - minus.input_integrand
         initial_state = State(
             position=-(plus.final_state.momentum - minus.final_state.momentum) * scale,
             momentum=-(plus.final_state.position - minus.final_state.position) * scale,
@@ -257,7 +256,7 @@ def _rhel_trace(system, params, initial, data, step_size, eps, damping, integrat
         forward=forward.trajectory,
         echoes=echoes.trajectory,
         echo_param_integrand=echoes.param_integrand,
-        echo_input_integrand=echoes.input_integrand,
+        echo_input_integrand=echoes.input_integrand[:, ::-1],
         forward_step_loss=forward.step_losses,
     )
 
