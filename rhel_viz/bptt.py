@@ -8,7 +8,7 @@ import jax
 
 from rhel_viz.integrators import State
 from rhel_viz.losses import Sequence, trajectory_loss
-from rhel_viz.rhel import TRACE_COUNTS, Gradients, _cast
+from rhel_viz.rhel import TRACE_COUNTS, Gradients, _cast, scalars
 from rhel_viz.systems import Params, System
 
 
@@ -29,13 +29,20 @@ def _bptt_gradients(system, params, initial, data, step_size, damping, integrato
 def bptt_gradients(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array | float,
                    damping: jax.Array | float = 0.0, *, integrator: str = "leapfrog") -> Gradients:
     """Exact gradients of the discrete loss by reverse-mode autodiff through the whole trajectory."""
+    step_size, damping = scalars(data, step_size, damping)
     return _bptt_gradients(system, params, initial, data, step_size, damping, integrator)
 
 
-@partial(jax.jit, static_argnames=("system", "integrator"))
-def loss_value(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array,
-               damping: jax.Array, integrator: str = "leapfrog") -> jax.Array:
+def loss_value(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array | float,
+               damping: jax.Array | float = 0.0, integrator: str = "leapfrog") -> jax.Array:
     """The loss alone (for finite differences and training curves)."""
+    step_size, damping = scalars(data, step_size, damping)
+    return _loss_value(system, params, initial, data, step_size, damping, integrator)
+
+
+@partial(jax.jit, static_argnames=("system", "integrator"))
+def _loss_value(system, params, initial, data, step_size, damping, integrator):
+    TRACE_COUNTS["loss_value"] += 1
     dtype = data.inputs.dtype
     params, initial, step_size, damping = _cast((params, initial, step_size, damping), dtype)
     return trajectory_loss(system, params, initial, data, step_size, damping, integrator)

@@ -89,6 +89,12 @@ def _cast(tree, dtype):
     return jax.tree.map(lambda leaf: jnp.asarray(leaf).astype(dtype), tree)
 
 
+def scalars(data: Sequence, *values: jax.Array | float) -> tuple[jax.Array, ...]:
+    """Scalars as strongly typed arrays of the data's dtype, so that a Python float and an array
+    give the same traced signature: changing a value never recompiles."""
+    return tuple(jnp.asarray(value, data.inputs.dtype) for value in values)
+
+
 def _forward(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array,
              damping: jax.Array, integrator: str, gradient_point: str, with_integrand: bool,
              with_trajectory: bool) -> _ForwardPass:
@@ -232,6 +238,7 @@ def rhel_gradients(system: System, params: Params, initial: State, data: Sequenc
     Scalars (step size, eps, damping) are traced: changing them never recompiles.
     """
     _validate(integrator, estimator)
+    step_size, eps, damping = scalars(data, step_size, eps, damping)
     return _rhel_gradients(system, params, initial, data, step_size, eps, damping, integrator, estimator,
                            gradient_point)
 
@@ -266,6 +273,7 @@ def rhel_trace(system: System, params: Params, initial: State, data: Sequence, s
                gradient_point: str = "half") -> EchoTrace:
     """Centred RHEL plus the trajectories for plots: forward, echo at 0, +eps and -eps (O(N) memory)."""
     check_integrator(integrator)
+    step_size, eps, damping = scalars(data, step_size, eps, damping)
     return _rhel_trace(system, params, initial, data, step_size, eps, damping, integrator, gradient_point)
 
 
