@@ -27,8 +27,9 @@ the energy and of the per-step loss at a fixed state.
 from __future__ import annotations
 
 import collections
+from collections.abc import Callable
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -138,27 +139,47 @@ def _forward(system: System, params: Params, initial: State, data: Sequence, ste
     )
 
 
-def _echo(system: System, params: Params, final_state: State, data: Sequence, step_size: jax.Array,
-          damping: jax.Array, eps: jax.Array, integrator: str, gradient_point: str,
-          with_trajectory: bool) -> _Echo:
+NudgeRule = Callable[[jax.Array, jax.Array, Any], jax.Array]
+
+
+def loss_nudge(system: System, params: Params) -> NudgeRule:
+    """The nudge of the readout loss: g_t = dl_t/dq at the echo position, from (targets, weights)."""
+
+    def rule(position: jax.Array, drive_input: jax.Array, target_and_weight: tuple[jax.Array, jax.Array]):
+        target, weight = target_and_weight
+        return nudge_force(system, params, position, drive_input, target, weight)
+
+    return rule
+
+
+def cotangent_nudge(position: jax.Array, drive_input: jax.Array, cotangent: jax.Array) -> jax.Array:
+    """The nudge of a linear loss sum_t cotangent_t . q_t: g_t is the incoming cotangent itself
+    (used when an HRU sits inside a larger model, spec c, Algorithm 1)."""
+    return cotangent
+
+
+def echo(system: System, params: Params, final_state: State, inputs: jax.Array, nudge_data: Any,
+         nudge_rule: NudgeRule, step_size: jax.Array, damping: jax.Array, eps: jax.Array, integrator: str,
+         gradient_point: str = "half", with_trajectory: bool = False) -> _Echo:
     """One nudged echo from the flipped final state, with the index alignment of spec b.
 
-    The scan runs over the data backwards (``reverse=True``), so nothing is copied or reversed:
-    iteration j first nudges with the loss of forward step t = j + 1 (this is the nudge that follows
-    echo step N - j - 1, or the first nudge g_N of E_0), then steps with u_{j+1}. Per-step outputs
-    come out in forward-time order.
+    ``nudge_data`` holds per-step loss data (leading axis N) and ``nudge_rule(q, u_t, data_t)``
+    turns it into the loss gradient g_t. The scan runs over the data backwards (``reverse=True``),
+    so nothing is copied or reversed: iteration j first nudges with the loss of forward step
+    t = j + 1 (the nudge that follows echo step N - j - 1, or the first nudge g_N of E_0), then
+    steps with u_{j+1}. Per-step outputs come out in forward-time order.
     """
 
-    def nudge(state: State, drive_input: jax.Array, target: jax.Array, weight: jax.Array) -> State:
-        g = nudge_force(system, params, state.position, drive_input, target, weight)
+    def nudge(state: State, drive_input: jax.Array, loss_data: Any) -> State:
+        g = nudge_rule(state.position, drive_input, loss_data)
         return State(state.position, state.momentum - eps * g)
 
     zero_params = jax.tree.map(jnp.zeros_like, params)
 
     def body(carry, per_step):
         state, integrand_sum = carry
-        drive_input, target, weight = per_step
-        state = nudge(state, drive_input, target, weight)
+        drive_input, loss_data = per_step
+        state = nudge(state, drive_input, loss_data)
         new_state, force_position = step(system, params, state, drive_input, step_size, damping, integrator)
         param_part, input_part = step_integrand(system, params, state, new_state, force_position, drive_input,
                                                 step_size, integrator, gradient_point)
@@ -169,7 +190,7 @@ def _echo(system: System, params: Params, final_state: State, data: Sequence, st
             outputs["param_integrand"] = param_part
         return (new_state, integrand_sum), outputs
 
-    per_step = (data.inputs, data.targets, data.weights)
+    per_step = (inputs, nudge_data)
     (end, integrand_sum), outputs = jax.lax.scan(body, (flip(final_state), zero_params), per_step, reverse=True)
     trajectory = param_integrand = None
     if with_trajectory:  # echo order: E_0 (flipped and nudged), ..., E_N
@@ -220,8 +241,9 @@ def _rhel_gradients(system, params, initial, data, step_size, eps, damping, inte
                        with_integrand=one_sided, with_trajectory=False)
     eps_values = jnp.stack([eps]) if one_sided else jnp.stack([eps, -eps])
     echoes = jax.vmap(
-        lambda e: _echo(system, params, forward.final_state, data, step_size, damping, e, integrator,
-                        gradient_point, with_trajectory=False)
+        lambda e: echo(system, params, forward.final_state, data.inputs, (data.targets, data.weights),
+                     loss_nudge(system, params), step_size, damping, e, integrator, gradient_point,
+                     with_trajectory=False)
     )(eps_values)
     plus = jax.tree.map(lambda leaf: leaf[0], echoes)
     other = None if one_sided else jax.tree.map(lambda leaf: leaf[1], echoes)
@@ -252,8 +274,9 @@ def _rhel_trace(system, params, initial, data, step_size, eps, damping, integrat
                        with_integrand=False, with_trajectory=True)
     eps_values = jnp.stack([jnp.zeros_like(eps), eps, -eps])
     echoes = jax.vmap(
-        lambda e: _echo(system, params, forward.final_state, data, step_size, damping, e, integrator,
-                        gradient_point, with_trajectory=True)
+        lambda e: echo(system, params, forward.final_state, data.inputs, (data.targets, data.weights),
+                     loss_nudge(system, params), step_size, damping, e, integrator, gradient_point,
+                     with_trajectory=True)
     )(eps_values)
     plus = jax.tree.map(lambda leaf: leaf[1], echoes)
     minus = jax.tree.map(lambda leaf: leaf[2], echoes)
