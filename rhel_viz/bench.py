@@ -32,3 +32,11 @@ def timed(function: Callable[[], Any], repeats: int = 7) -> dict[str, float]:
         function()
         seconds.append(time.perf_counter() - start)
     return {"median_s": statistics.median(seconds), "min_s": min(seconds), "max_s": max(seconds)}
+
+
+@register("scaling")
+def scaling() -> dict[str, Any]:
+    """Forward / RHEL / BPTT time and memory for one HRU layer and a 4-layer HSSM, 1k to 50k steps."""
+    from rhel_viz.scaling import run_all
+
+    return run_all()
