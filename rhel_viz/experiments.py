@@ -162,6 +162,7 @@ def run_gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> di
         "overall": overall,
         "loss": loss,
         "time": config.step_size * np.arange(1, config.steps + 1),
+        "costate_time": config.step_size * np.arange(config.steps + 1),
         "rhel_inputs": np.asarray(rhel.inputs, np.float64),
         "bptt_inputs": np.asarray(bptt.inputs, np.float64),
         "integrand": per_step,
