@@ -18,6 +18,7 @@ SWEEP_STYLES: dict[tuple[str, str], tuple[str, str]] = {
     ("float32", "centred"): (ECHO, "solid"),
     ("float32", "one-sided"): (ECHO, "dot"),
 }
+MAX_SHOWN_ERROR = 1e4  # the sweep's y axis stops here (one-sided errors can reach 1e14)
 TABLE_COLUMNS = {"group": "gradient", "size": "entries", "cosine": "cosine", "norm_ratio": "norm ratio",
                  "rel_error": "relative error"}
 
@@ -74,20 +75,21 @@ def accumulator_figure(time: np.ndarray, integrand: np.ndarray, readout_part: fl
                        label: str) -> go.Figure:
     """The RHEL estimator built up along the echo: per-step integrand and running sum against BPTT.
 
-    ``integrand`` is in forward time (step t); the echo visits it backwards (echo step k = N - t + 1),
-    so the running sum starts at the readout part at the end of the sequence and moves left.
+    ``integrand`` is in forward time (step t = 1..N, ``time`` = t h); the echo visits step t at echo
+    step k = N - t + 1, so both are drawn against echo time k h, and the running sum starts from the
+    readout part (the forward pass's share) and ends on the RHEL estimate.
     """
-    echo_order = integrand[::-1]
-    running = readout_part + np.cumsum(echo_order)[::-1]
+    echo_integrand = integrand[::-1]
+    running = readout_part + np.cumsum(echo_integrand)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.45, 0.55])
-    fig.add_trace(go.Scatter(x=time, y=integrand, mode="lines", name="per-step integrand",
+    fig.add_trace(go.Scatter(x=time, y=echo_integrand, mode="lines", name="per-step integrand (I⁺ − I⁻)/2ε",
                              line=dict(color=ECHO, width=2), fill="tozeroy"), row=1, col=1)
     fig.add_trace(go.Scatter(x=time, y=running, mode="lines", name="running sum along the echo",
                              line=dict(color=RHEL, width=3)), row=2, col=1)
     fig.add_trace(go.Scatter(x=[time[0], time[-1]], y=[bptt_value, bptt_value], mode="lines",
                              name=f"BPTT dL/d{label}", line=dict(color=BPTT, dash="dash")), row=2, col=1)
-    fig.update_xaxes(title="forward time t·h (the echo runs from right to left)", row=2, col=1)
-    fig.update_yaxes(title="(I⁺ − I⁻)/2ε", exponentformat="power", row=1, col=1)
+    fig.update_xaxes(title="echo time k·h (echo step k re-runs forward step N − k + 1)", row=2, col=1)
+    fig.update_yaxes(title="integrand", exponentformat="power", row=1, col=1)
     fig.update_yaxes(title="running sum", exponentformat="power", row=2, col=1)
     return base_layout(fig, height=460)
 
@@ -103,18 +105,21 @@ def eps_sweep_figure(eps: np.ndarray, errors: Mapping[tuple[str, str], np.ndarra
         fig.add_trace(go.Scatter(x=eps, y=shown, mode="lines+markers", name=f"{key[0]}, {key[1]}",
                                  line=dict(color=colour, dash=dash, width=2.5), marker=dict(size=6)))
     centred = errors.get(("float64", "centred"))
-    if centred is not None and np.any(np.isfinite(centred) & (centred > 0)):
-        best = int(np.nanargmin(np.where(centred > 0, centred, np.nan)))
-        anchor_eps, anchor_err = eps[best], centred[best]
-        fig.add_trace(go.Scatter(x=eps, y=anchor_err * (eps / anchor_eps) ** 2, mode="lines", name="∝ ε²",
+    if centred is not None and np.isfinite(centred[0]) and np.isfinite(centred[-1]) and centred[0] > 0:
+        # eps^2 through the largest eps (truncation regime), 1/eps through the smallest (round-off regime)
+        fig.add_trace(go.Scatter(x=eps, y=centred[-1] * (eps / eps[-1]) ** 2, mode="lines", name="∝ ε²",
                                  line=dict(color=NEUTRAL, dash="dash", width=1.5)))
-        fig.add_trace(go.Scatter(x=eps, y=anchor_err * (anchor_eps / eps), mode="lines", name="∝ 1/ε",
+        fig.add_trace(go.Scatter(x=eps, y=centred[0] * (eps[0] / eps), mode="lines", name="∝ 1/ε",
                                  line=dict(color=NEUTRAL, dash="dashdot", width=1.5)))
-        finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in errors.values()])
-        fig.update_yaxes(range=[np.log10(finite.min()) - 0.5, np.log10(max(finite.max(), 1.0)) + 0.5])
+    finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in errors.values()])
+    if finite.size:
+        top = min(max(finite.max(), 1.0), MAX_SHOWN_ERROR)
+        fig.update_yaxes(range=[np.log10(finite.min()) - 0.5, np.log10(top) + 0.5])
     if current_eps is not None:
-        fig.add_vline(x=current_eps, line=dict(color=NEUTRAL, width=1), annotation_text="current ε",
-                      annotation_position="top")
+        fig.add_vline(x=current_eps, line=dict(color=NEUTRAL, width=1))
+        # annotations on a log axis take log10 coordinates
+        fig.add_annotation(x=np.log10(current_eps), y=1.0, yref="paper", text="current ε", showarrow=False,
+                           yanchor="bottom", font=dict(color=NEUTRAL))
     fig.update_xaxes(type="log", title="nudging ε", exponentformat="power")
     fig.update_yaxes(type="log", title="relative error vs BPTT (float64)", exponentformat="power")
     return base_layout(fig, height=420)

@@ -73,15 +73,16 @@ def gradient_lab_controls(physics: PhysicsSettings, container=None) -> GradientL
     dH/dtheta read at full steps); a toggle that is off leaves the sidebar's value as it is.
     """
     box = container or st
-    columns = box.columns(4)
-    estimator = columns[0].radio("Estimator", ESTIMATORS, key="estimator", bind="query-params", horizontal=True,
-                                 help="centred: two echoes ±ε, error O(ε²); one-sided: one echo, error O(ε)")
-    friction = columns[1].toggle("Friction γ > 0", key="break_friction", bind="query-params",
+    estimator = box.radio("Estimator", ESTIMATORS, key="estimator", bind="query-params", horizontal=True,
+                          help="centred: two echoes ±ε, error O(ε²); one-sided: one echo, error O(ε)")
+    columns = box.columns(3)
+    friction = columns[0].toggle("Friction γ > 0", key="break_friction", bind="query-params",
                                  help=f"sets γ = {BREAK_FRICTION} if the sidebar has γ = 0")
-    non_reversible = columns[2].toggle("Non-reversible integrator", key="break_integrator", bind="query-params",
+    non_reversible = columns[1].toggle("Non-reversible integrator", key="break_integrator", bind="query-params",
                                        help="RK4 instead of the leapfrog (if the sidebar has the leapfrog)")
-    full_step = columns[3].toggle("Read ∂H/∂θ at full steps", key="break_full_step", bind="query-params",
-                                  help="as the published LinHRU code does, instead of the half-step positions")
+    full_step = columns[2].toggle("Full-step read-out", key="break_full_step", bind="query-params",
+                                  help="read ∂H/∂θ at the full-step positions (as the published LinHRU code does) "
+                                  "instead of the half-step positions where the force was evaluated")
     damping = physics.damping if (physics.damping > 0 or not friction) else BREAK_FRICTION
     integrator = physics.integrator
     if non_reversible and integrator in REVERSIBLE_INTEGRATORS:
