@@ -40,3 +40,36 @@ def scaling() -> dict[str, Any]:
     from rhel_viz.scaling import run_all
 
     return run_all()
+
+SLIDER_TARGET_S = 0.050  # one slider move on the gradient lab, recomputed (not cached)
+SWEEP_TARGET_S = 1.0  # the eps sweep: >= 12 eps values, two dtypes, both estimators
+
+
+@register("gradient-lab")
+def gradient_lab() -> dict[str, Any]:
+    """The gradient lab's default view: one eps-slider move, and the eps sweep, after warm-up."""
+    from rhel_viz.experiments import GradientLabSettings, run_eps_sweep, run_gradient_lab
+    from rhel_viz.problems import ProblemConfig
+    from rhel_viz.sweeps import DEFAULT_EPS_GRID
+
+    config = ProblemConfig()
+    eps_values = iter([1e-3, 1e-5] * 64)
+    start = time.perf_counter()
+    run_gradient_lab(config, GradientLabSettings())
+    run_eps_sweep(config, GradientLabSettings())
+    warm_up_s = time.perf_counter() - start
+    slider = timed(lambda: run_gradient_lab(config, GradientLabSettings(eps=next(eps_values))), repeats=15)
+    sweep = timed(lambda: run_eps_sweep(config, GradientLabSettings()), repeats=7)
+    return {
+        "steps": config.steps,
+        "eps_values_in_sweep": len(DEFAULT_EPS_GRID),
+        "sweep_dtypes": 2,
+        "warm_up_compile_s": warm_up_s,
+        "slider_move_median_s": slider["median_s"],
+        "slider_move_max_s": slider["max_s"],
+        "slider_move_target_s": SLIDER_TARGET_S,
+        "sweep_median_s": sweep["median_s"],
+        "sweep_max_s": sweep["max_s"],
+        "sweep_target_s": SWEEP_TARGET_S,
+        "within_targets": slider["median_s"] < SLIDER_TARGET_S and sweep["median_s"] < SWEEP_TARGET_S,
+    }

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from rhel_viz.integrators import INTEGRATORS
+from rhel_viz.experiments import GradientLabSettings
+from rhel_viz.integrators import INTEGRATORS, REVERSIBLE_INTEGRATORS
 from rhel_viz.losses import LOSSES
 from rhel_viz.problems import DTYPES, ProblemConfig
+from rhel_viz.rhel import ESTIMATORS
 from rhel_viz.systems import SYSTEMS
 
 SYSTEM_LABELS = {"springs": "Masses and springs", "linear": "Linear HRU", "nonlinear": "Nonlinear HRU"}
@@ -58,3 +60,32 @@ def physics_controls(container=None) -> PhysicsSettings:
     integrator = box.selectbox("Integrator", INTEGRATORS, format_func=INTEGRATOR_LABELS.get, key="integrator",
                                bind="query-params")
     return PhysicsSettings(eps=float(eps), damping=float(damping), integrator=integrator)
+
+
+BREAK_FRICTION = 0.05  # gamma switched on by the "friction" breaker (spec teaching moment 6)
+BREAK_INTEGRATOR = "rk4"  # accurate, but not reversible: accuracy alone does not make an echo
+
+
+def gradient_lab_controls(physics: PhysicsSettings, container=None) -> GradientLabSettings:
+    """Estimator and the three "what breaks it" toggles; returns the effective lab settings.
+
+    A toggle that is on forces its breaker (friction gamma >= 0.05, RK4 instead of the leapfrog,
+    dH/dtheta read at full steps); a toggle that is off leaves the sidebar's value as it is.
+    """
+    box = container or st
+    estimator = box.radio("Estimator", ESTIMATORS, key="estimator", bind="query-params", horizontal=True,
+                          help="centred: two echoes ±ε, error O(ε²); one-sided: one echo, error O(ε)")
+    columns = box.columns(3)
+    friction = columns[0].toggle("Friction γ > 0", key="break_friction", bind="query-params",
+                                 help=f"sets γ = {BREAK_FRICTION} if the sidebar has γ = 0")
+    non_reversible = columns[1].toggle("Non-reversible integrator", key="break_integrator", bind="query-params",
+                                       help="RK4 instead of the leapfrog (if the sidebar has the leapfrog)")
+    full_step = columns[2].toggle("Full-step read-out", key="break_full_step", bind="query-params",
+                                  help="read ∂H/∂θ at the full-step positions (as the published LinHRU code does) "
+                                  "instead of the half-step positions where the force was evaluated")
+    damping = physics.damping if (physics.damping > 0 or not friction) else BREAK_FRICTION
+    integrator = physics.integrator
+    if non_reversible and integrator in REVERSIBLE_INTEGRATORS:
+        integrator = BREAK_INTEGRATOR
+    return GradientLabSettings(eps=physics.eps, damping=damping, integrator=integrator,
+                               gradient_point="full" if full_step else "half", estimator=estimator)

@@ -1,0 +1,65 @@
+"""Gradient lab: RHEL against BPTT, live, parameter by parameter."""
+
+import streamlit as st
+
+from rhel_viz.experiments import DEMO_PARAMETER
+from rhel_viz.plots import gradients as plots
+from rhel_viz.ui import cache, controls, text
+
+st.title("Gradient lab: RHEL against BPTT")
+text.markdown("gradients_intro")
+config = controls.problem_controls()
+physics = controls.physics_controls()
+settings = controls.gradient_lab_controls(physics)
+st.caption(f"Running: ε = {settings.eps:.0e}, γ = {settings.damping:g}, integrator {settings.integrator}, "
+           f"∂H/∂θ read at {settings.gradient_point}-step positions, {settings.estimator} estimator, {config.dtype}.")
+
+result = cache.gradient_lab(config, settings)
+for problem in result["problems"]:
+    st.error(text.asset_text(f"gradients_problem_{problem}.md"), icon=":material/warning:")
+if "overflow" in result["problems"]:
+    st.stop()
+
+overall = result["overall"]
+cols = st.columns(4)
+cols[0].metric("Cosine (all parameters)", f"{overall['cosine']:.6f}")
+cols[1].metric("Relative error", f"{overall['rel_error']:.2e}")
+cols[2].metric("Norm ratio RHEL / BPTT", f"{overall['norm_ratio']:.6f}")
+cols[3].metric("Echo retrace error (ε = 0)", f"{result['retrace_error']:.1e}")
+st.dataframe(plots.agreement_table(result["table"]), hide_index=True, key="agreement_table",
+             column_config={"cosine": st.column_config.NumberColumn(format="%.6f"),
+                            "norm ratio": st.column_config.NumberColumn(format="%.6f"),
+                            "relative error": st.column_config.NumberColumn(format="%.2e")})
+
+left, right = st.columns([3, 2])
+left.plotly_chart(plots.gradient_bars_figure(result["labels"], result["rhel"], result["bptt"]), key="bars")
+right.plotly_chart(plots.gradient_scatter_figure(result["labels"], result["groups"], result["rhel"], result["bptt"]),
+                   key="scatter")
+
+st.subheader("Input gradients over time")
+channel = st.selectbox("Input channel", range(result["rhel_inputs"].shape[1]), key="input_channel",
+                       bind="query-params")
+st.plotly_chart(plots.input_gradients_figure(result["time"], result["rhel_inputs"], result["bptt_inputs"], channel),
+                key="inputs")
+
+st.subheader("The gradient accumulator")
+labels = result["labels"]
+label = st.selectbox("Parameter", labels, index=labels.index(DEMO_PARAMETER) if DEMO_PARAMETER in labels else 0,
+                     key="accumulator_param", bind="query-params")
+index = labels.index(label)
+st.plotly_chart(plots.accumulator_figure(result["time"], result["integrand"][:, index], result["readout_part"][index],
+                                         result["bptt"][index], label), key="accumulator")
+text.markdown("gradients_accumulator")
+
+st.subheader("Error against ε")
+sweep = cache.eps_sweep(config, settings)
+st.plotly_chart(plots.eps_sweep_figure(sweep["eps"], sweep["errors"], settings.eps), key="sweep")
+text.markdown("gradients_sweep")
+text.markdown("gradients_breakers")
+
+st.subheader("Echo = adjoint")
+coordinate = st.selectbox("Coordinate", range(result["bptt_costate"]["position"].shape[1]), key="adjoint_coordinate",
+                          bind="query-params")
+st.plotly_chart(plots.adjoint_figure(result["costate_time"], result["bptt_costate"], result["echo_costate"],
+                                     coordinate), key="adjoint")
+text.markdown("gradients_adjoint")
