@@ -4,7 +4,9 @@ import streamlit as st
 
 from rhel_viz.experiments import DEMO_PARAMETER
 from rhel_viz.plots import gradients as plots
-from rhel_viz.ui import cache, controls, text
+from rhel_viz.ui import cache, controls, shell, text
+
+shell.require_app_shell()
 
 st.title("Gradient lab: RHEL against BPTT")
 text.markdown("gradients_intro")

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from rhel_viz.ui import text
+from rhel_viz.ui import shell, text
+
+shell.require_app_shell()
 
 st.title("rhel-viz: learning by echoes")
 st.image(text.asset_path("rhel_diagram.svg"), width="stretch")

@@ -1,0 +1,19 @@
+"""What every page does first, so pages work whichever URL a visitor opens first."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+
+def require_app_shell() -> None:
+    """Make sure the page runs inside ``app.py``'s ``st.navigation``.
+
+    On a freshly started server, a first visit straight to a page URL (say ``/gradients``) makes
+    Streamlit fall back to its legacy ``pages/`` directory mode: the page runs without ``app.py``
+    (no wide layout, a sidebar listing file names). Switching the process to navigation mode and
+    rerunning sends the same URL through ``app.py``; afterwards this is a no-op.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
