@@ -13,7 +13,7 @@ st.markdown(f"**{TASKS[choices.settings.task].title}.** {TASKS[choices.settings.
 ui.buttons(choices)
 sample = st.slider("Sample shown", 0, 15, 0, key="train_sample", bind="query-params",
                    help="which sequence of the data set the prediction plot shows")
-ui.live_view(choices, sample)
 st.caption(f"Full page runs: {page_runs}")
+ui.live_view(choices, sample)
 with st.expander("What am I looking at?"):
     text.markdown("training")

@@ -33,6 +33,8 @@ from rhel_viz.tasks import TaskData, TaskSettings, build_task
 
 OPTIMISERS: Mapping[str, Callable[[Any], optax.GradientTransformation]] = {"adam": optax.adam, "sgd": optax.sgd}
 METHODS: tuple[str, ...] = ("rhel", "bptt")
+#: Training is declared diverged when a loss exceeds this multiple of the first loss (or is not finite).
+BLOW_UP_FACTOR = 1e6
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,6 @@ class Hyper:
 
     learning_rate: float = 0.05
     eps: float = 1e-4
-    optimiser: str = "adam"
 
 
 class StepRecord(NamedTuple):
@@ -152,9 +153,13 @@ def train_step(state: TrainState, hyper: Hyper) -> StepRecord:
         results[method] = update(method, data.system, state.optimiser, state.params[method], frozen,
                                  state.opt_states[method], data.initial, batch, data.step_size, eps, learning_rate)
     losses = {method: float(results[method][2]) for method in METHODS}
-    if not all(np.isfinite(list(losses.values()))) or not _finite([r[0] for r in results.values()]):
-        state.error = (f"training stopped at update {state.step + 1}: the loss or the parameters are no longer "
-                       f"finite (RHEL loss {losses['rhel']:.3g}, BPTT loss {losses['bptt']:.3g}). "
+    first = state.history[0] if state.history else None
+    ceiling = BLOW_UP_FACTOR * max(first.loss_rhel, first.loss_bptt) if first else np.inf
+    finite = all(np.isfinite(list(losses.values()))) and _finite([r[0] for r in results.values()])
+    if not finite or max(losses.values()) > ceiling:
+        state.error = (f"training stopped at update {state.step + 1}: the loss blew up (RHEL {losses['rhel']:.3g}, "
+                       f"BPTT {losses['bptt']:.3g}; more than {BLOW_UP_FACTOR:.0e} times the first loss, or not "
+                       "finite). "
                        "Lower the learning rate, or use float64 / a larger eps in float32, then reset.")
         raise Diverged(state.error)
     record = StepRecord(state.step + 1, losses["rhel"], losses["bptt"],

@@ -29,6 +29,7 @@ STATE_KEY = "training_state"
 RUNNING_KEY = "training_running"
 PAGE_RUNS_KEY = "training_page_runs"
 LIVE_RUNS_KEY = "training_live_runs"
+FULL_RUN_KEY = "training_in_full_run"  # set by the page script, cleared by the fragment
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,13 @@ def controls(container=None) -> Choices:
     seed = box.number_input("Seed", 0, 10_000, defaults.seed, key="train_seed", bind="query-params")
     settings = TaskSettings(task=task_name, system=system, width=int(width), steps=int(steps), delay=int(delay),
                             dtype=dtype, seed=int(seed))
-    return Choices(settings, optimiser, Hyper(learning_rate=float(learning_rate), eps=float(eps),
-                                              optimiser=optimiser))
+    return Choices(settings, optimiser, Hyper(learning_rate=float(learning_rate), eps=float(eps)))
 
 
 def count_page_run() -> int:
     """Count full-page runs of this session (the live view's refreshes do not count)."""
     st.session_state[PAGE_RUNS_KEY] = st.session_state.get(PAGE_RUNS_KEY, 0) + 1
+    st.session_state[FULL_RUN_KEY] = True
     return st.session_state[PAGE_RUNS_KEY]
 
 
@@ -149,7 +150,10 @@ def live_view(choices: Choices, sample: int) -> None:
 
 def _live_body(choices: Choices, sample: int) -> None:
     state = current_state(choices)
-    if st.session_state.get(RUNNING_KEY, False) and not state.error:
+    # Train only on the fragment's own timer runs: a full-page run (a widget changed) just redraws,
+    # so the page answers quickly.
+    in_full_run = st.session_state.pop(FULL_RUN_KEY, False)
+    if st.session_state.get(RUNNING_KEY, False) and not state.error and not in_full_run:
         with st.spinner("Training (the first update compiles)…" if state.step == 0 else None):
             _advance(state, choices.hyper)
     st.session_state[LIVE_RUNS_KEY] = st.session_state.get(LIVE_RUNS_KEY, 0) + 1
