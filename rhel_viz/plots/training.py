@@ -117,4 +117,6 @@ def springs_figure(result: dict[str, np.ndarray]) -> go.Figure:
     _method_lines(fig, time, positions[:, 1], result["positions_bptt"][:, 1], "mass 2", mode="lines")
     fig.update_xaxes(title="time t")
     fig.update_yaxes(title="position")
-    return base_layout(fig, "Trajectory with the learned springs", height=320)
+    fig = base_layout(fig, "Trajectory with the learned springs", height=340)
+    fig.update_layout(margin=dict(t=100))  # room for the two-row legend above the plot
+    return fig

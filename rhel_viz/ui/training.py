@@ -190,4 +190,4 @@ def _metrics(state: TrainState) -> None:
     if score is not None:
         columns[4].metric("Accuracy (RHEL, train set)", f"{100 * score:.0f}%")
     elif last:
-        columns[4].metric("Gradient cosine", f"{last.cosine:.10f}")
+        columns[4].metric("1 − gradient cosine", f"{max(1.0 - last.cosine, 0.0):.1e}")
