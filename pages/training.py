@@ -1,0 +1,21 @@
+"""Training playground: the same model trained by RHEL and by BPTT, side by side, live."""
+
+import streamlit as st
+
+from rhel_viz.tasks import TASKS
+from rhel_viz.ui import shell, text
+from rhel_viz.ui import training as ui
+
+shell.require_app_shell()
+
+page_runs = ui.count_page_run()
+st.title("Training playground")
+choices = ui.controls()
+st.markdown(f"**{TASKS[choices.settings.task].title}.** {TASKS[choices.settings.task].description}")
+ui.buttons(choices)
+sample = st.slider("Sample shown", 0, 15, 0, key="train_sample", bind="query-params",
+                   help="which sequence of the data set the prediction plot shows")
+st.caption(f"Full page runs: {page_runs}")
+ui.live_view(choices, sample)
+with st.expander("What am I looking at?"):
+    text.markdown("training")

@@ -1,0 +1,122 @@
+"""Figures of the training playground: pure functions from training results to Plotly figures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from rhel_viz.plots.style import BPTT, FORWARD, NEUTRAL, RHEL, TARGET, base_layout
+from rhel_viz.train import StepRecord
+
+MAX_POINTS = 600  # curves are thinned to about this many points
+SMALL_GROUP = 4  # parameter groups up to this size are drawn entry by entry, larger ones as a norm
+TINY = 1e-18  # floor of log-scale axes (a gap of exactly zero)
+
+
+def _thin(count: int) -> np.ndarray:
+    stride = max(1, int(np.ceil(count / MAX_POINTS)))
+    index = np.arange(0, count, stride)
+    return index if count == 0 or index[-1] == count - 1 else np.append(index, count - 1)
+
+
+def _method_lines(fig: go.Figure, x: np.ndarray, rhel: np.ndarray, bptt: np.ndarray, name: str = "",
+                  show_legend: bool = True, **kwargs) -> None:
+    fig.add_scatter(x=x, y=rhel, name=f"RHEL {name}".strip(), line=dict(color=RHEL, width=3), legendgroup="rhel",
+                    showlegend=show_legend, **kwargs)
+    fig.add_scatter(x=x, y=bptt, name=f"BPTT {name}".strip(), line=dict(color=BPTT, width=2, dash="dash"),
+                    legendgroup="bptt", showlegend=show_legend, **kwargs)
+
+
+def loss_figure(history: Sequence[StepRecord]) -> go.Figure:
+    """Batch loss per update for both methods, log scale (the curves should lie on top of each other)."""
+    fig = go.Figure()
+    index = _thin(len(history))
+    steps = np.array([history[i].step for i in index])
+    _method_lines(fig, steps, np.array([history[i].loss_rhel for i in index]),
+                  np.array([history[i].loss_bptt for i in index]), mode="lines")
+    fig.update_yaxes(type="log", title="loss")
+    fig.update_xaxes(title="update")
+    return base_layout(fig, "Loss: RHEL vs BPTT", height=320)
+
+
+def cosine_figure(history: Sequence[StepRecord]) -> go.Figure:
+    """1 - cos(RHEL gradient, BPTT gradient) per update, log scale (0 means identical directions)."""
+    fig = go.Figure()
+    index = _thin(len(history))
+    steps = np.array([history[i].step for i in index])
+    misalignment = np.maximum(1.0 - np.array([history[i].cosine for i in index]), TINY)
+    fig.add_scatter(x=steps, y=misalignment, mode="lines", name="1 − cos", line=dict(color=FORWARD, width=2))
+    fig.update_yaxes(type="log", title="1 − cosine", exponentformat="power")
+    fig.update_xaxes(title="update")
+    return base_layout(fig, "Gradient agreement per update", height=320)
+
+
+def _parameter_series(snapshots: Sequence[dict[str, np.ndarray]], index: np.ndarray) -> dict[str, np.ndarray]:
+    """name -> (len(index),) series: every entry of a small group, the norm of a large one."""
+    series: dict[str, np.ndarray] = {}
+    for name in sorted(snapshots[0]):
+        values = np.stack([np.ravel(snapshots[i][name]) for i in index])
+        if values.shape[1] <= SMALL_GROUP:
+            for entry in range(values.shape[1]):
+                label = name if values.shape[1] == 1 else f"{name}[{entry}]"
+                series[label] = values[:, entry]
+        else:
+            series[f"|{name}|"] = np.linalg.norm(values, axis=1)
+    return series
+
+
+def parameters_figure(snapshots: dict[str, Sequence[dict[str, np.ndarray]]]) -> go.Figure:
+    """Learned parameters over updates (raw, pre-squash values); RHEL solid, BPTT dashed."""
+    fig = go.Figure()
+    index = _thin(len(snapshots["rhel"]))
+    rhel = _parameter_series(snapshots["rhel"], index)
+    bptt = _parameter_series(snapshots["bptt"], index)
+    for label in rhel:
+        fig.add_scatter(x=index, y=rhel[label], name=label, mode="lines", line=dict(width=3), legendgroup=label)
+        fig.add_scatter(x=index, y=bptt[label], name=f"{label} (BPTT)", mode="lines", showlegend=False,
+                        legendgroup=label, line=dict(width=1.5, dash="dash", color=NEUTRAL))
+    fig.update_xaxes(title="update")
+    fig.update_yaxes(title="value")
+    fig = base_layout(fig, "Learned parameters (solid RHEL, dashed BPTT)", height=320)
+    fig.update_layout(legend=dict(orientation="v", x=1.02, y=1, yanchor="top"))
+    return fig
+
+
+def prediction_figure(result: dict[str, np.ndarray], classes: bool = False) -> go.Figure:
+    """One sample: the readout of both copies against the target (where the loss looks)."""
+    fig = go.Figure()
+    if classes:  # classification: the final readout against the one-hot target
+        labels = [str(c) for c in range(result["target"].shape[-1])]
+        fig.add_bar(x=labels, y=result["target"][-1], name="target (one-hot)", marker_color=TARGET, opacity=0.5)
+        fig.add_bar(x=labels, y=result["readout_rhel"][-1], name="RHEL", marker_color=RHEL)
+        fig.add_bar(x=labels, y=result["readout_bptt"][-1], name="BPTT", marker_color=BPTT)
+        fig.update_xaxes(title="class")
+        fig.update_yaxes(title="readout at the final step")
+        return base_layout(fig, "Prediction for one digit", height=320)
+    time = result["time"]
+    looked_at = result["weights"] > 0
+    fig.add_scatter(x=time[looked_at], y=result["target"][looked_at, 0], name="target",
+                    mode="markers" if looked_at.sum() < 5 else "lines",
+                    line=dict(color=TARGET, width=6), marker=dict(color=TARGET, size=14, symbol="x"), opacity=0.6)
+    _method_lines(fig, time, result["readout_rhel"][:, 0], result["readout_bptt"][:, 0], "readout", mode="lines")
+    fig.update_xaxes(title="time t")
+    fig.update_yaxes(title="output")
+    return base_layout(fig, "Prediction vs target (one sample)", height=320)
+
+
+def springs_figure(result: dict[str, np.ndarray]) -> go.Figure:
+    """Two masses: both positions under the learned springs, and the target for the second mass."""
+    fig = go.Figure()
+    time = np.concatenate([[0.0], result["time"]])
+    positions = result["positions_rhel"]
+    fig.add_scatter(x=result["time"], y=result["target"][:, 0], name="target (mass 2)", mode="lines",
+                    line=dict(color=TARGET, width=7), opacity=0.5)
+    fig.add_scatter(x=time, y=positions[:, 0], name="mass 1 (RHEL)", mode="lines", line=dict(color=NEUTRAL, width=2))
+    _method_lines(fig, time, positions[:, 1], result["positions_bptt"][:, 1], "mass 2", mode="lines")
+    fig.update_xaxes(title="time t")
+    fig.update_yaxes(title="position")
+    fig = base_layout(fig, "Trajectory with the learned springs", height=340)
+    fig.update_layout(margin=dict(t=100))  # room for the two-row legend above the plot
+    return fig

@@ -1,0 +1,193 @@
+"""Training playground: its controls, its per-session state and its live (fragment) view.
+
+The training state lives in ``st.session_state`` (one per browser session, never shared). The live
+view is a fragment that reruns on a timer only while training plays; each run does a bounded
+amount of work (``TICK_BUDGET_S``), so widgets elsewhere on the page stay responsive. Leaving the
+page stops the work: the fragment only exists while the page is shown.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import streamlit as st
+
+from rhel_viz.plots import training as figures
+from rhel_viz.problems import DTYPES
+from rhel_viz.tasks import DELAY_CHOICES, HRU_SYSTEMS, TASKS, WIDTH_CHOICES, TaskSettings
+from rhel_viz.train import OPTIMISERS, Diverged, Hyper, TrainState, accuracy, init_state, predictions, train_step
+from rhel_viz.ui.controls import EPS_CHOICES, SYSTEM_LABELS
+
+RUN_EVERY_S = 0.5  # live view refresh period while playing
+TICK_BUDGET_S = 0.25  # at most this much training per refresh (at least one update)
+MAX_UPDATES = 3000  # training pauses here (bounds the history kept in the session)
+LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.02, 0.05, 0.1, 0.3, 1.0, 3.0, 10.0)
+OPTIMISER_LABELS = {"adam": "Adam", "sgd": "SGD"}
+
+STATE_KEY = "training_state"
+RUNNING_KEY = "training_running"
+PAGE_RUNS_KEY = "training_page_runs"
+LIVE_RUNS_KEY = "training_live_runs"
+FULL_RUN_KEY = "training_in_full_run"  # set by the page script, cleared by the fragment
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the sidebar set: the task (a change resets training) and the live hyper-parameters."""
+
+    settings: TaskSettings
+    optimiser: str
+    hyper: Hyper
+
+
+def controls(container=None) -> Choices:
+    """Task, system, width, N, delay, learning rate, optimiser, eps, dtype, seed (all bound to the URL)."""
+    box = container or st.sidebar
+    task_name = box.selectbox("Task", list(TASKS), format_func=lambda name: TASKS[name].title, key="train_task",
+                              bind="query-params")
+    task = TASKS[task_name]
+    defaults = TaskSettings()
+    system, width, delay = "springs", defaults.width, defaults.delay
+    if task.systems == HRU_SYSTEMS:
+        system = box.selectbox("System", HRU_SYSTEMS, format_func=SYSTEM_LABELS.get, key="train_system",
+                               bind="query-params")
+        width = box.select_slider("Width (oscillators)", WIDTH_CHOICES, value=defaults.width, key="train_width",
+                                  bind="query-params")
+    steps = box.select_slider("Sequence length N", task.step_choices, value=task.step_choices[0],
+                              key=f"train_steps_{task_name}", bind="query-params")
+    if task_name == "memory":
+        delay = box.select_slider("Delay d (steps)", DELAY_CHOICES, value=defaults.delay, key="train_delay",
+                                  bind="query-params")
+    learning_rate = box.select_slider("Learning rate", LEARNING_RATES, value=task.learning_rate,
+                                      key=f"train_lr_{task_name}", bind="query-params")
+    optimiser = box.selectbox("Optimiser", list(OPTIMISERS), format_func=OPTIMISER_LABELS.get,
+                              key="train_optimiser", bind="query-params")
+    eps = box.select_slider("Nudging ε", EPS_CHOICES, value=1e-4, format_func=lambda v: f"{v:.0e}",
+                            key="train_eps", bind="query-params")
+    dtype = box.selectbox("Precision", sorted(DTYPES), index=sorted(DTYPES).index(defaults.dtype),
+                          key="train_dtype", bind="query-params")
+    seed = box.number_input("Seed", 0, 10_000, defaults.seed, key="train_seed", bind="query-params")
+    settings = TaskSettings(task=task_name, system=system, width=int(width), steps=int(steps), delay=int(delay),
+                            dtype=dtype, seed=int(seed))
+    return Choices(settings, optimiser, Hyper(learning_rate=float(learning_rate), eps=float(eps)))
+
+
+def count_page_run() -> int:
+    """Count full-page runs of this session (the live view's refreshes do not count)."""
+    st.session_state[PAGE_RUNS_KEY] = st.session_state.get(PAGE_RUNS_KEY, 0) + 1
+    st.session_state[FULL_RUN_KEY] = True
+    return st.session_state[PAGE_RUNS_KEY]
+
+
+def current_state(choices: Choices) -> TrainState:
+    """This session's training state; a new task, size, dtype, seed or optimiser starts afresh (paused)."""
+    state: TrainState | None = st.session_state.get(STATE_KEY)
+    if state is None or state.settings != choices.settings or state.optimiser != choices.optimiser:
+        with st.spinner("Building the task…"):
+            state = init_state(choices.settings, choices.optimiser)
+        st.session_state[STATE_KEY] = state
+        st.session_state[RUNNING_KEY] = False
+    return state
+
+
+def _play() -> None:
+    st.session_state[RUNNING_KEY] = True
+
+
+def _pause() -> None:
+    st.session_state[RUNNING_KEY] = False
+
+
+def _reset() -> None:
+    st.session_state.pop(STATE_KEY, None)
+    st.session_state[RUNNING_KEY] = False
+
+
+def _step_once(hyper: Hyper) -> None:
+    st.session_state[RUNNING_KEY] = False
+    state: TrainState | None = st.session_state.get(STATE_KEY)
+    if state is not None:
+        try:
+            train_step(state, hyper)
+        except Diverged:
+            pass  # the message is on the state and shown by the live view
+
+
+def buttons(choices: Choices) -> None:
+    """Play, pause, one update, reset."""
+    running = st.session_state.get(RUNNING_KEY, False)
+    play, pause, once, reset = st.columns(4)
+    play.button("Play", key="train_play", on_click=_play, disabled=running, icon=":material/play_arrow:",
+                width="stretch")
+    pause.button("Pause", key="train_pause", on_click=_pause, disabled=not running, icon=":material/pause:",
+                 width="stretch")
+    once.button("Step one update", key="train_step", on_click=_step_once, args=(choices.hyper,),
+                icon=":material/skip_next:", width="stretch")
+    reset.button("Reset", key="train_reset", on_click=_reset, icon=":material/restart_alt:", width="stretch")
+
+
+def _advance(state: TrainState, hyper: Hyper) -> None:
+    """Train for at most TICK_BUDGET_S (at least one update); pause on divergence or at MAX_UPDATES."""
+    deadline = time.perf_counter() + TICK_BUDGET_S
+    try:
+        while True:
+            train_step(state, hyper)
+            if state.step >= MAX_UPDATES or time.perf_counter() > deadline:
+                break
+    except Diverged:
+        pass
+    if state.error or state.step >= MAX_UPDATES:
+        st.session_state[RUNNING_KEY] = False
+        st.rerun(scope="app")  # the timer stops with a full run
+
+
+def live_view(choices: Choices, sample: int) -> None:
+    """The fragment: trains while playing, then draws metrics and figures. Refreshes alone on a timer."""
+    running = st.session_state.get(RUNNING_KEY, False)
+    st.fragment(run_every=RUN_EVERY_S if running else None)(_live_body)(choices, sample)
+
+
+def _live_body(choices: Choices, sample: int) -> None:
+    state = current_state(choices)
+    # Train only on the fragment's own timer runs: a full-page run (a widget changed) just redraws,
+    # so the page answers quickly.
+    in_full_run = st.session_state.pop(FULL_RUN_KEY, False)
+    if st.session_state.get(RUNNING_KEY, False) and not state.error and not in_full_run:
+        with st.spinner("Training (the first update compiles)…" if state.step == 0 else None):
+            _advance(state, choices.hyper)
+    st.session_state[LIVE_RUNS_KEY] = st.session_state.get(LIVE_RUNS_KEY, 0) + 1
+    if state.error:
+        st.error(state.error, icon=":material/error:")
+    _metrics(state)
+    st.caption(f"Live view refreshes: {st.session_state[LIVE_RUNS_KEY]}")
+    if not state.history:
+        st.info("Press **Play** to train, or **Step one update**.", icon=":material/info:")
+        return
+    left, right = st.columns(2)
+    left.plotly_chart(figures.loss_figure(state.history), key="train_loss_chart")
+    right.plotly_chart(figures.cosine_figure(state.history), key="train_cosine_chart")
+    left, right = st.columns(2)
+    left.plotly_chart(figures.parameters_figure(state.snapshots), key="train_params_chart")
+    result = predictions(state, sample % state.data.dataset.inputs.shape[0])
+    if state.settings.task == "coupling-spring":
+        right.plotly_chart(figures.springs_figure(result), key="train_prediction_chart")
+    else:
+        right.plotly_chart(figures.prediction_figure(result, classes=state.data.labels is not None),
+                           key="train_prediction_chart")
+
+
+def _metrics(state: TrainState) -> None:
+    last = state.history[-1] if state.history else None
+    columns = st.columns(5)
+    columns[0].metric("Updates", state.step)
+    columns[1].metric("Loss (RHEL)", f"{last.loss_rhel:.4g}" if last else "–")
+    columns[2].metric("Loss (BPTT)", f"{last.loss_bptt:.4g}" if last else "–")
+    gap = state.max_relative_loss_gap
+    columns[3].metric("Max relative loss gap", f"{gap:.1e}" if last else "–",
+                      help="max over updates of |L_RHEL − L_BPTT| / L_BPTT")
+    score = accuracy(state) if state.data.labels is not None and last else None
+    if score is not None:
+        columns[4].metric("Accuracy (RHEL, train set)", f"{100 * score:.0f}%")
+    elif last:
+        columns[4].metric("1 − gradient cosine", f"{max(1.0 - last.cosine, 0.0):.1e}")
