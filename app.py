@@ -7,6 +7,7 @@ st.set_page_config(page_title="rhel-viz: Recurrent Hamiltonian Echo Learning", p
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/echo.py", title="Echo", icon=":material/replay:", url_path="echo"),
 ]
 
 st.navigation(PAGES).run()
