@@ -209,12 +209,13 @@ def animation_figure(view: EchoView, max_frames: int = MAX_FRAMES) -> go.Figure:
     animated_start = len(fig.data)
     for s in range(len(spring_x)):
         fig.add_trace(go.Scatter(x=_round(spring_x[s]), y=_round(spring_y[s]), mode="lines", showlegend=False,
+                                 name=f"spring {s + 1}",
                                  hoverinfo="skip", line=dict(color=style.NEUTRAL, width=float(stiffness_widths[s]))),
                       row=1, col=1)
     mass_sizes = _widths(np.sqrt(view.mass), MASS_SIZE).tolist()
     target_index = view.target_mass
     mass_line = [3 if i == target_index else 0 for i in range(n)]
-    fig.add_trace(go.Scatter(mode="markers+text", showlegend=False, text=[str(i + 1) for i in range(n)],
+    fig.add_trace(go.Scatter(mode="markers+text", showlegend=False, text=[str(i + 1) for i in range(n)], name="masses",
                              textfont=dict(color="white", size=12), hoverinfo="skip",
                              marker=dict(symbol="square", size=mass_sizes, color=style.FORWARD,
                                          line=dict(color=style.TARGET, width=mass_line))), row=1, col=1)
@@ -224,19 +225,20 @@ def animation_figure(view: EchoView, max_frames: int = MAX_FRAMES) -> go.Figure:
     fig.add_trace(go.Scatter(mode="lines+markers", name="nudge −ε∂ℓ/∂q (scaled)", showlegend=True, hoverinfo="skip",
                              line=dict(color=NUDGE, width=3),
                              marker=dict(symbol="arrow", angleref="previous", color=NUDGE)), row=1, col=1)
-    fig.add_trace(go.Scatter(mode="markers+text", showlegend=False, hoverinfo="skip", text=["target"],
+    fig.add_trace(go.Scatter(mode="markers+text", showlegend=False, hoverinfo="skip", text=["target"], name="target",
                              textposition="top center", textfont=dict(color=style.TARGET),
                              marker=dict(symbol="diamond-open", size=16, color=style.TARGET, line=dict(width=2))),
                   row=1, col=1)
     y_top = geometry.y_range()[1] - 0.12
     x_mid = 0.5 * sum(geometry.x_range())
-    fig.add_trace(go.Scatter(mode="text", x=[x_mid], y=[y_top], showlegend=False, hoverinfo="skip",
+    fig.add_trace(go.Scatter(mode="text", x=[x_mid], y=[y_top], showlegend=False, hoverinfo="skip", name="banner",
                              textfont=dict(size=16)), row=1, col=1)
-    fig.add_trace(go.Scatter(mode="lines", showlegend=False, hoverinfo="skip",
+    fig.add_trace(go.Scatter(mode="lines", showlegend=False, hoverinfo="skip", name="time cursor",
                              line=dict(color=style.NEUTRAL, width=1, dash="dash")), row=2, col=1)
-    fig.add_trace(go.Scatter(mode="lines", showlegend=False, hoverinfo="skip", opacity=0.6,
+    fig.add_trace(go.Scatter(mode="lines", showlegend=False, hoverinfo="skip", opacity=0.6, name="tails",
                              line=dict(width=5)), row=2, col=1)
-    fig.add_trace(go.Scatter(mode="markers", showlegend=False, hoverinfo="skip", marker=dict(size=10)),
+    fig.add_trace(go.Scatter(mode="markers", showlegend=False, hoverinfo="skip", marker=dict(size=10),
+                             name="time markers"),
                   row=2, col=1)
     animated = list(range(animated_start, len(fig.data)))
 
