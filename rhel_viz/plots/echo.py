@@ -28,6 +28,11 @@ ARROW_LENGTH = 0.35  # longest velocity / nudge arrow, in units of the rest spac
 ARROW_OFFSET = 0.2  # arrows sit this far above (velocity) or below (nudge) their mass
 SPRING_WIDTH = (1.0, 7.0)  # line width of the softest and the stiffest spring
 MASS_SIZE = (18.0, 38.0)  # marker size of the lightest and the heaviest mass
+OSCILLATOR_SIZE = 22.0  # marker size of the (unit-mass) HRU oscillators, one per row
+CHAIN_HEIGHT = 620  # figure height for a chain of masses; HRUs add a row per oscillator
+ROW_HEIGHT = 60
+PLAYER_MARGIN_TOP, PLAYER_MARGIN_BOTTOM = 50, 150  # pixels around the plot area; the player sits below it
+PLAYER_GAP = 90  # pixels between the bottom axis and the play buttons
 MACHINE_EPSILON = {"float64": float(np.finfo(np.float64).eps), "float32": float(np.finfo(np.float32).eps)}
 PHASE_COLOURS = {"forward": style.FORWARD, "flip": style.NEUTRAL, "echo": style.ECHO_PLUS}
 NUDGE = style.TARGET  # the nudge is the loss pushing on the echo: drawn in the target's colour
@@ -121,7 +126,7 @@ class _Geometry:
         return _spring_path(left, right, row)
 
     def y_range(self) -> list[float]:
-        return [-0.75, 0.75] if self.chain else [-(self.n - 1) - 0.6, 0.75]
+        return [-0.75, 0.75] if self.chain else [-(self.n - 1) - 0.6, 1.0]
 
     def x_range(self) -> list[float]:
         return [-0.3, self.walls[1] + 0.3] if self.chain else [-0.3, 1.8]
@@ -212,7 +217,7 @@ def animation_figure(view: EchoView, max_frames: int = MAX_FRAMES) -> go.Figure:
                                  name=f"spring {s + 1}",
                                  hoverinfo="skip", line=dict(color=style.NEUTRAL, width=float(stiffness_widths[s]))),
                       row=1, col=1)
-    mass_sizes = _widths(np.sqrt(view.mass), MASS_SIZE).tolist()
+    mass_sizes = _widths(np.sqrt(view.mass), MASS_SIZE).tolist() if geometry.chain else OSCILLATOR_SIZE
     target_index = view.target_mass
     mass_line = [3 if i == target_index else 0 for i in range(n)]
     fig.add_trace(go.Scatter(mode="markers+text", showlegend=False, text=[str(i + 1) for i in range(n)], name="masses",
@@ -283,14 +288,16 @@ def animation_figure(view: EchoView, max_frames: int = MAX_FRAMES) -> go.Figure:
         trace.update(update)
     _attach_frames(fig, [go.Frame(name=str(i), data=frame_traces(i), traces=animated, _validate=False)
                          for i in range(len(frames_data))])
-    _add_player(fig, [data["label"] for data in frames_data])
 
-    style.base_layout(fig, height=620)
+    height = CHAIN_HEIGHT if geometry.chain else CHAIN_HEIGHT - 60 + ROW_HEIGHT * n
+    style.base_layout(fig, height=height)
     fig.update_xaxes(range=geometry.x_range(), visible=False, row=1, col=1)
     fig.update_yaxes(range=geometry.y_range(), visible=False, row=1, col=1)
     fig.update_xaxes(title_text="forward time t = n h", row=2, col=1)
     fig.update_yaxes(title_text="position q", range=cursor_y, row=2, col=1)
-    fig.update_layout(margin=dict(b=150), legend=dict(y=1.0, yanchor="bottom"))
+    fig.update_layout(margin=dict(t=PLAYER_MARGIN_TOP, b=PLAYER_MARGIN_BOTTOM), legend=dict(y=1.0, yanchor="bottom"))
+    _add_player(fig, [data["label"] for data in frames_data],
+                y=-PLAYER_GAP / (height - PLAYER_MARGIN_TOP - PLAYER_MARGIN_BOTTOM))
     return fig
 
 
@@ -307,21 +314,21 @@ def _round_optional(values: list) -> list:
     return [None if value is None else round(float(value), DECIMALS) for value in values]
 
 
-def _add_player(fig: go.Figure, labels: list[str]) -> None:
+def _add_player(fig: go.Figure, labels: list[str], y: float) -> None:
     """Play / pause buttons and a frame slider, styled to read on light and dark backgrounds."""
     play = dict(frame=dict(duration=FRAME_MS, redraw=False), transition=dict(duration=0), fromcurrent=True,
                 mode="immediate")
     pause = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
     fig.update_layout(
         updatemenus=[dict(
-            type="buttons", direction="left", x=0.0, y=-0.2, xanchor="left", yanchor="top", showactive=False,
+            type="buttons", direction="left", x=0.0, y=y, xanchor="left", yanchor="top", showactive=False,
             bgcolor=PLAY_BUTTON, bordercolor=PLAY_BUTTON, font=dict(color="white", size=14),
             pad=dict(r=10, t=0),
             buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                      dict(label="❚❚ Pause", method="animate", args=[[None], pause])],
         )],
         sliders=[dict(
-            active=0, x=0.22, len=0.78, y=-0.2, xanchor="left", yanchor="top", pad=dict(t=0, b=0),
+            active=0, x=0.22, len=0.78, y=y, xanchor="left", yanchor="top", pad=dict(t=0, b=0),
             bgcolor=style.NEUTRAL, activebgcolor=PLAY_BUTTON, bordercolor=style.NEUTRAL, tickcolor=style.NEUTRAL,
             ticklen=0, minorticklen=0, font=dict(color="rgba(0,0,0,0)", size=1),
             currentvalue=dict(prefix="", visible=True, xanchor="right", offset=4,
