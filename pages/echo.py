@@ -25,7 +25,7 @@ if not view.finite:
 
 stability, retrace, frames = st.columns(3)
 stability.metric("h·ω_max (stable below 2)", f"{view.stability:.3f}")
-retrace.metric("Max retrace error, ε = 0", f"{view.retrace_error.max():.1e}")
+retrace.metric("Max retrace error, ε = 0", f"{view.max_retrace_error:.1e}")
 frames.metric("Steps N", view.steps)
 
 st.subheader("Forward, flip, echo")

@@ -83,6 +83,11 @@ class EchoView:
         return bool(self.stability < LEAPFROG_STABILITY_LIMIT)
 
     @property
+    def max_retrace_error(self) -> float:
+        """Largest deviation of the free echo from the mirrored forward run."""
+        return float(np.max(self.retrace_error))
+
+    @property
     def finite(self) -> bool:
         arrays = (*self.forward, *self.echoes, self.forward_energy, self.echo_energy)
         return all(bool(np.all(np.isfinite(array))) for array in arrays)

@@ -112,3 +112,13 @@ def test_echo_animation_plays_in_browser(app_url, page):
     assert chart.evaluate(SLIDER_POSITION) == paused_at
     page.js_errors[:] = [error for error in page.js_errors if error != "undefined"]
     assert_page_healthy(page)
+
+
+def test_non_finite_run_shows_an_error_instead_of_plots():
+    at = _page(dtype="float32", integrator="euler")
+    at.slider(key="h").set_value(1.0)
+    at.select_slider(key="steps").set_value(400)
+    at.run()
+    assert not at.exception
+    assert at.error and "NaN or infinite" in at.error[0].value
+    assert not _charts(at)
