@@ -325,10 +325,11 @@ def _add_player(fig: go.Figure, labels: list[str], y: float) -> None:
             bgcolor=PLAY_BUTTON, bordercolor=PLAY_BUTTON, font=dict(color="white", size=14),
             pad=dict(r=10, t=0),
             buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
-                     dict(label="❚❚ Pause", method="animate", args=[[None], pause])],
+                     dict(label="❚❚ Pause", method="animate", args=[[None], pause]),
+                     dict(label="↺ Replay", method="animate", args=[None, {**play, "fromcurrent": False}])],
         )],
         sliders=[dict(
-            active=0, x=0.22, len=0.78, y=y, xanchor="left", yanchor="top", pad=dict(t=0, b=0),
+            active=0, x=0.37, len=0.63, y=y, xanchor="left", yanchor="top", pad=dict(t=0, b=0),
             bgcolor=style.NEUTRAL, activebgcolor=PLAY_BUTTON, bordercolor=style.NEUTRAL, tickcolor=style.NEUTRAL,
             ticklen=0, minorticklen=0, font=dict(color="rgba(0,0,0,0)", size=1),
             currentvalue=dict(prefix="", visible=True, xanchor="right", offset=4,
