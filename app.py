@@ -7,6 +7,7 @@ st.set_page_config(page_title="rhel-viz: Recurrent Hamiltonian Echo Learning", p
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/echo.py", title="Echo", icon=":material/replay:", url_path="echo"),
     st.Page("pages/gradients.py", title="Gradient lab", icon=":material/compare_arrows:", url_path="gradients"),
     st.Page("pages/training.py", title="Training playground", icon=":material/model_training:",
             url_path="training"),

@@ -106,3 +106,78 @@ def training_updates_per_second() -> dict[str, Any]:
     from rhel_viz.train import METHODS
 
     return {f"{name} {method} updates/s": _update_rate(name, method) for name in TASKS for method in METHODS}
+
+
+# ----------------------------------------------------------------------------------------------
+# The Echo page: how interactive is it?
+
+#: Budgets of the Echo page's default view (issue 3).
+FIRST_LOAD_BUDGET_S = 3.0
+SLIDER_MOVE_BUDGET_S = 0.030
+ANIMATION_BUDGET_MB = 2.0
+
+_FIRST_LOAD_SCRIPT = """
+import json, time
+start = time.perf_counter()
+from rhel_viz.experiments import run_echo_view
+from rhel_viz.problems import ProblemConfig
+from rhel_viz.ui.controls import PhysicsSettings
+imported = time.perf_counter()
+physics = PhysicsSettings()
+view = run_echo_view(ProblemConfig(), physics.eps, physics.damping, physics.integrator)
+computed = time.perf_counter()
+from rhel_viz.plots.echo import animation_figure
+figure_start = time.perf_counter()
+animation_figure(view)
+print(json.dumps({"import_s": imported - start, "first_view_s": computed - imported,
+                  "first_animation_figure_s": time.perf_counter() - figure_start}))
+"""
+
+
+@register("interactive")
+def interactive() -> dict[str, Any]:
+    """Echo page, default view: first-load compile time (fresh process), one slider move, figure size."""
+    import json
+    import subprocess
+    import sys
+    from dataclasses import replace
+    from pathlib import Path
+
+    from rhel_viz.experiments import run_echo_view
+    from rhel_viz.plots.echo import animation_figure
+    from rhel_viz.problems import ProblemConfig
+
+    root = Path(__file__).resolve().parents[1]
+    fresh = subprocess.run([sys.executable, "-c", _FIRST_LOAD_SCRIPT], cwd=root, capture_output=True, text=True,
+                           check=True)
+    first_load = json.loads(fresh.stdout.strip().splitlines()[-1])
+
+    config = ProblemConfig()
+    eps = 1e-4  # the page's default nudging (rhel_viz.ui.controls.PhysicsSettings)
+    view = run_echo_view(config, eps)  # warm-up: compile in this process
+    stiffness = iter(0.5 + 0.01 * k for k in range(1, 1000))
+
+    def move_coupling_slider() -> None:
+        run_echo_view(replace(config, param_overrides=(("k_coupling", (next(stiffness),)),)), eps)
+
+    nudging = iter(10.0 ** -(1 + k % 9) for k in range(1000))
+    coupling = timed(move_coupling_slider, repeats=21)
+    nudge = timed(lambda: run_echo_view(config, next(nudging)), repeats=21)
+    figure = timed(lambda: animation_figure(view), repeats=5)
+    size_mb = len(animation_figure(view).to_json()) / 1e6
+    return {
+        "import_s (fresh process)": first_load["import_s"],
+        "first_view_compute_s (fresh process)": first_load["first_view_s"],
+        "first_load_budget_s": FIRST_LOAD_BUDGET_S,
+        "first_load_ok": first_load["first_view_s"] < FIRST_LOAD_BUDGET_S,
+        "first_animation_figure_s (fresh process)": first_load["first_animation_figure_s"],
+        "slider_k_coupling_median_s": coupling["median_s"],
+        "slider_eps_median_s": nudge["median_s"],
+        "slider_budget_s": SLIDER_MOVE_BUDGET_S,
+        "slider_ok": max(coupling["median_s"], nudge["median_s"]) < SLIDER_MOVE_BUDGET_S,
+        "animation_figure_build_median_s": figure["median_s"],
+        "animation_figure_mb": size_mb,
+        "animation_budget_mb": ANIMATION_BUDGET_MB,
+        "animation_size_ok": size_mb < ANIMATION_BUDGET_MB,
+        "frames": len(animation_figure(view).frames),
+    }

@@ -34,3 +34,9 @@ def eps_sweep(config: ProblemConfig, settings: GradientLabSettings) -> dict[str,
                hash_funcs=_HASH)
 def _eps_sweep(config: ProblemConfig, settings: GradientLabSettings) -> dict[str, Any]:
     return experiments.run_eps_sweep(config, settings)
+
+
+@st.cache_data(max_entries=32, show_spinner="Running forward and echoes...", hash_funcs=_HASH)
+def echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str) -> experiments.EchoView:
+    """The Echo page's numbers: forward run, three echoes, energies, retrace error."""
+    return experiments.run_echo_view(config, eps, damping, integrator)

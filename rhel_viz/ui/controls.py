@@ -5,7 +5,7 @@ Pages call these functions instead of laying out their own copies of the same wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
@@ -89,3 +89,52 @@ def gradient_lab_controls(physics: PhysicsSettings, container=None) -> GradientL
         integrator = BREAK_INTEGRATOR
     return GradientLabSettings(eps=physics.eps, damping=damping, integrator=integrator,
                                gradient_point="full" if full_step else "half", estimator=estimator)
+
+
+@dataclass(frozen=True)
+class SpringRanges:
+    """Slider ranges of the masses-and-springs controls (masses stay > 0)."""
+
+    mass: tuple[float, float] = (0.1, 5.0)
+    stiffness: tuple[float, float] = (0.0, 10.0)
+    initial_position: tuple[float, float] = (-1.0, 1.0)
+    drive_amplitude: tuple[float, float] = (0.0, 3.0)
+    drive_frequency: tuple[float, float] = (0.0, 5.0)
+
+
+SPRING_RANGES = SpringRanges()
+
+
+def spring_controls(config: ProblemConfig, container=None) -> ProblemConfig:
+    """Masses, wall and coupling springs, initial position and sinusoidal drive of the masses-and-springs system.
+
+    Returns ``config`` with these values filled in (parameter values go to ``param_overrides``, so
+    changing them never recompiles). Other systems are returned unchanged and show no widgets.
+    """
+    if config.system != "springs":
+        return config
+    box = container or st.sidebar
+    ranges = SPRING_RANGES
+    defaults = ProblemConfig()
+    masses = tuple(
+        float(box.slider(f"Mass m{_subscript(i + 1)}", *ranges.mass, 1.0, 0.1, key=f"mass_{i + 1}",
+                         bind="query-params"))
+        for i in range(config.n_masses))
+    k_wall = box.slider("Wall springs k_wall", *ranges.stiffness, 1.0, 0.1, key="k_wall", bind="query-params",
+                        help="the two springs that tie the end masses to the walls")
+    k_coupling = box.slider("Coupling spring k₁₂", *ranges.stiffness, 0.5, 0.1, key="k_coupling",
+                            bind="query-params", help="the spring between neighbouring masses")
+    initial_position = box.slider("Initial position q₁(0)", *ranges.initial_position, defaults.initial_position,
+                                  0.05, key="q0", bind="query-params")
+    drive_amplitude = box.slider("Drive amplitude", *ranges.drive_amplitude, defaults.drive_amplitude, 0.1,
+                                 key="drive_amp", bind="query-params", help="force A sin(ω t) on mass 1")
+    drive_frequency = box.slider("Drive frequency ω", *ranges.drive_frequency, defaults.drive_frequency, 0.1,
+                                 key="drive_freq", bind="query-params")
+    overrides = (("mass", masses), ("k_wall", (float(k_wall),) * 2),
+                 ("k_coupling", (float(k_coupling),) * (config.n_masses - 1)))
+    return replace(config, initial_position=float(initial_position), drive_amplitude=float(drive_amplitude),
+                   drive_frequency=float(drive_frequency), param_overrides=overrides)
+
+
+def _subscript(number: int) -> str:
+    return str(number).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
