@@ -181,3 +181,58 @@ def interactive() -> dict[str, Any]:
         "animation_size_ok": size_mb < ANIMATION_BUDGET_MB,
         "frames": len(animation_figure(view).frames),
     }
+
+
+def _slider_latencies(page, presses: int) -> list[float]:
+    """Seconds from a key press on the "Sample shown" slider until the page's rerun has reached it."""
+    import re
+
+    def page_runs() -> int:
+        return int(page.get_by_text(re.compile(r"Full page runs: \d+")).inner_text().rsplit(":", 1)[1])
+
+    slider = page.get_by_test_id("stSlider").filter(has_text="Sample shown").get_by_role("slider")
+    latencies = []
+    for index in range(presses):
+        before = page_runs()
+        slider.focus()
+        start = time.perf_counter()
+        slider.press("ArrowRight" if index % 2 == 0 else "ArrowLeft")
+        page.wait_for_function(f"document.body.innerText.includes('Full page runs: {before + 1}')", timeout=10_000)
+        latencies.append(time.perf_counter() - start)
+        page.wait_for_timeout(300)
+    return latencies
+
+
+@register("training-responsiveness")
+def training_responsiveness(presses: int = 12) -> dict[str, Any]:
+    """A slider on the Training page, answered while training plays and while paused (headless Chromium)."""
+    from playwright.sync_api import sync_playwright
+
+    from rhel_viz.appserver import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app, wait_for_run
+
+    proc, base = start_app()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(base + "/training", wait_until="domcontentloaded")
+            wait_for_run(page)
+            idle = _slider_latencies(page, presses)
+            page.locator(".st-key-train_play button").click()
+            page.wait_for_function("/Updates\\s*\\n*\\s*[1-9]/.test(document.body.innerText)", timeout=60_000)
+            page.wait_for_timeout(2000)
+            training = _slider_latencies(page, presses)
+            browser.close()
+    finally:
+        stop_app(proc)
+    return {
+        "presses": presses,
+        "idle_median_ms": 1000 * statistics.median(idle),
+        "training_median_ms": 1000 * statistics.median(training),
+        "training_p90_ms": 1000 * float(sorted(training)[int(0.9 * (len(training) - 1))]),
+        "training_max_ms": 1000 * max(training),
+        "training_all_ms": [round(1000 * value) for value in training],
+        "training_over_idle": statistics.median(training) / statistics.median(idle),
+        "target_ms": 300.0,
+        "within_target": 1000 * statistics.median(training) < 300.0,
+    }

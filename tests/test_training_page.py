@@ -100,7 +100,9 @@ def test_play_trains_live_in_a_fragment_and_sessions_are_independent(app_url, pa
                                timeout=10_000)
         answered_s = time.perf_counter() - start
         print(f"slider answered (page rerun done) in {answered_s * 1000:.0f} ms while training")
-        assert answered_s < 2.0  # measured 0.4-1.0 s on 2 shared cores; the 300 ms goal is not met
+        # A loose bound against hangs only; the 300 ms target is measured by
+        # `python -m rhel_viz bench training-responsiveness` (timings belong in benchmarks).
+        assert answered_s < 2.0
 
         page.locator(".st-key-train_pause button").click()
         wait_for_run(page)

@@ -20,7 +20,7 @@ from rhel_viz.train import OPTIMISERS, Diverged, Hyper, TrainState, accuracy, in
 from rhel_viz.ui.controls import EPS_CHOICES, SYSTEM_LABELS
 
 RUN_EVERY_S = 0.5  # live view refresh period while playing
-TICK_BUDGET_S = 0.25  # at most this much training per refresh (at least one update)
+TICK_BUDGET_S = 0.1  # at most this much training per refresh (at least one update): a rerun waits no longer
 MAX_UPDATES = 3000  # training pauses here (bounds the history kept in the session)
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.02, 0.05, 0.1, 0.3, 1.0, 3.0, 10.0)
 OPTIMISER_LABELS = {"adam": "Adam", "sgd": "SGD"}
