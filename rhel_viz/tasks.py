@@ -29,7 +29,7 @@ from rhel_viz.systems import LinearHRU, MassSpringChain, NonlinearHRU, Params, S
 
 HRU_SYSTEMS: tuple[str, ...] = ("nonlinear", "linear")
 WIDTH_CHOICES: tuple[int, ...] = (4, 8, 16, 32)
-DELAY_CHOICES: tuple[int, ...] = (10, 25, 50, 90)
+DELAY_CHOICES: tuple[int, ...] = (10, 25, 50, 90, 250, 500, 900, 2000, 3900)  # those below N are offered
 
 #: The springs that generate the coupling-spring target (the "teacher"), and the student's start.
 TEACHER_SPRINGS = {"k_coupling": (1.5,), "k_wall": (1.2, 0.8)}
@@ -198,7 +198,7 @@ TASKS: Mapping[str, Task] = {
         Task("memory", "Recall after a delay",
              "An HRU must output, d steps later, the amplitude of a kick it received at the start: "
              "a long-range dependency that a conservative system keeps without forgetting.",
-             HRU_SYSTEMS, (100,), _memory, learning_rate=0.05, target_loss=1e-2, target_updates=200),
+             HRU_SYSTEMS, (100, 1000, 4000), _memory, learning_rate=0.05, target_loss=1e-2, target_updates=200),
         Task("digits", "Handwritten digits",
              "Real data: 8x8 handwritten digits read row by row (8 steps) or pixel by pixel (64 steps); "
              "the final state's readout is compared with the one-hot class (MSE).",

@@ -81,3 +81,14 @@ def test_unknown_names_raise_with_the_valid_ones():
         init_state(_settings("signal"), optimiser="rmsprop")
     with pytest.raises(ValueError, match="nonlinear"):
         build_task(TaskSettings(task="signal", system="springs"))
+
+
+def test_memory_recall_after_thousands_of_steps():
+    """The delay goes up to thousands of steps; RHEL and BPTT still give the same updates."""
+    state = init_state(TaskSettings(task="memory", steps=4000, delay=3900))
+    records = list(train(state, Hyper(learning_rate=0.05, eps=1e-4), 3))
+    for record in records:
+        assert abs(record.loss_rhel - record.loss_bptt) <= 1e-6 * record.loss_bptt
+        assert record.cosine > 0.999999
+    with pytest.raises(ValueError, match="delay"):
+        build_task(TaskSettings(task="memory", steps=100, delay=250))

@@ -57,7 +57,8 @@ def controls(container=None) -> Choices:
     steps = box.select_slider("Sequence length N", task.step_choices, value=task.step_choices[0],
                               key=f"train_steps_{task_name}", bind="query-params")
     if task_name == "memory":
-        delay = box.select_slider("Delay d (steps)", DELAY_CHOICES, value=defaults.delay, key="train_delay",
+        delays = [choice for choice in DELAY_CHOICES if choice < steps]
+        delay = box.select_slider("Delay d (steps)", delays, value=defaults.delay, key="train_delay",
                                   bind="query-params")
     learning_rate = box.select_slider("Learning rate", LEARNING_RATES, value=task.learning_rate,
                                       key=f"train_lr_{task_name}", bind="query-params")
