@@ -102,7 +102,7 @@ def test_play_trains_live_in_a_fragment_and_sessions_are_independent(app_url, pa
         print(f"slider answered (page rerun done) in {answered_s * 1000:.0f} ms while training")
         # A loose bound against hangs only; the 300 ms target is measured by
         # `python -m rhel_viz bench training-responsiveness` (timings belong in benchmarks).
-        assert answered_s < 2.0
+        assert answered_s < 5.0
 
         page.locator(".st-key-train_pause button").click()
         wait_for_run(page)
