@@ -236,3 +236,11 @@ def training_responsiveness(presses: int = 12) -> dict[str, Any]:
         "target_ms": 300.0,
         "within_target": 1000 * statistics.median(training) < 300.0,
     }
+
+
+@register("load")
+def load(sessions: int = 30) -> dict[str, Any]:
+    """A classroom: concurrent browser sessions through the default views and a training run."""
+    from rhel_viz.loadtest import run_load
+
+    return run_load(sessions)

@@ -1,0 +1,108 @@
+"""Load benchmark: a classroom of concurrent browser sessions against one app server on loopback.
+
+Every session opens the default views (home, echo, gradient lab) and runs a few training updates,
+in headless Chromium (one browser, one context per session, so sessions share nothing). We report
+the time each page took to finish (p50, p95, max), errors seen on the pages, and the server's
+memory: at rest before, at its peak (VmHWM) and after the sessions closed. The run is bounded in
+time and only ever talks to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from rhel_viz.appserver import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app
+
+PAGES = ("/", "/echo", "/gradients", "/training")
+TIMEOUT_MS = 120_000
+
+
+def _memory_mb(pid: int) -> dict[str, float]:
+    """Resident (VmRSS) and peak resident (VmHWM) memory of a process, from /proc."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields
+
+
+async def _finished(page) -> None:
+    """Same idiom as the browser tests: connected, script not running, no skeletons."""
+    await page.wait_for_timeout(200)
+    await page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
+        state="attached", timeout=TIMEOUT_MS)
+    await page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        state="attached", timeout=TIMEOUT_MS)
+
+
+async def _session(browser, base: str, index: int, timings: list[float], errors: list[str]) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 720})
+    page = await context.new_page()
+    page.on("pageerror", lambda error: errors.append(f"session {index}: js error {error}"))
+    try:
+        for path in PAGES:
+            start = time.perf_counter()
+            await page.goto(base + path, wait_until="domcontentloaded")
+            await _finished(page)
+            if path == "/training":
+                for _ in range(3):
+                    await page.locator(".st-key-train_step button").click()
+                    await _finished(page)
+            timings.append(time.perf_counter() - start)
+            exceptions = await page.get_by_test_id("stException").count()
+            if exceptions:
+                errors.append(f"session {index}: {exceptions} exception(s) on {path}")
+    except Exception as error:  # a timeout or a crash is a result to report, not a traceback
+        errors.append(f"session {index}: {type(error).__name__}: {str(error)[:200]}")
+    finally:
+        await context.close()
+
+
+async def _classroom(base: str, sessions: int, timings: list[float], errors: list[str]) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        await asyncio.gather(*(_session(browser, base, index, timings, errors) for index in range(sessions)))
+        await browser.close()
+
+
+def run_load(sessions: int = 30, settle_s: float = 20.0) -> dict[str, Any]:
+    """Start the app, warm it with one session, then run ``sessions`` at once; returns the figures."""
+    proc, base = start_app()
+    try:
+        warm_timings: list[float] = []
+        asyncio.run(_classroom(base, 1, warm_timings, []))  # compiles once, as a lecturer's rehearsal would
+        time.sleep(2.0)
+        baseline = _memory_mb(proc.pid)["VmRSS"]
+        timings: list[float] = []
+        errors: list[str] = []
+        start = time.perf_counter()
+        asyncio.run(_classroom(base, sessions, timings, errors))
+        wall = time.perf_counter() - start
+        peak = _memory_mb(proc.pid)["VmHWM"]
+        time.sleep(settle_s)  # closed sessions are dropped by the server
+        after = _memory_mb(proc.pid)["VmRSS"]
+    finally:
+        stop_app(proc)
+    ordered = sorted(timings) or [float("nan")]
+    return {
+        "sessions": sessions,
+        "pages_per_session": len(PAGES),
+        "pages_finished": len(timings),
+        "page_p50_s": statistics.median(ordered),
+        "page_p95_s": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+        "page_max_s": ordered[-1],
+        "wall_s": wall,
+        "errors": len(errors),
+        "first_errors": errors[:5],
+        "server_rss_baseline_mb": baseline,
+        "server_rss_peak_mb": peak,
+        "server_rss_after_close_mb": after,
+        "warm_up_pages_s": [round(value, 2) for value in warm_timings],
+    }
