@@ -96,7 +96,34 @@ class MassSpringChain:
 
 
 @dataclass(frozen=True)
-class LinearHRU:
+class _OscillatorBank:
+    """What both HRUs share: P unit-mass oscillators driven through B, read out as C q + D u."""
+
+    oscillators: int = 6
+    input_size: int = 3
+    output_size: int = 2
+
+    @property
+    def position_size(self) -> int:
+        return self.oscillators
+
+    def kinetic(self, momentum: jax.Array, params: Params) -> jax.Array:
+        return 0.5 * jnp.sum(momentum**2)
+
+    def readout(self, position: jax.Array, params: Params, drive_input: jax.Array) -> jax.Array:
+        return params["C"] @ position + params["D"] @ drive_input
+
+    def _input_and_readout_params(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        p, h, o = self.oscillators, self.input_size, self.output_size
+        return {
+            "B": rng.normal(0.0, 1.0 / np.sqrt(h), (p, h)),
+            "C": rng.normal(0.0, 1.0 / np.sqrt(p), (o, p)),
+            "D": rng.normal(0.0, 0.1, (o, h)),
+        }
+
+
+@dataclass(frozen=True)
+class LinearHRU(_OscillatorBank):
     """Linear Hamiltonian Recurrent Unit: P independent oscillators (spec d, LinHRU).
 
         T = 1/2 |p|^2,   V = 1/2 sum_i A_i q_i^2 - (B u) . q,   readout C q + D u
@@ -104,46 +131,28 @@ class LinearHRU:
     Stiffness A = relu(A_raw) >= 0 is squashed once, in :meth:`physical`.
     """
 
-    oscillators: int = 6
-    input_size: int = 3
-    output_size: int = 2
     name: str = "linear"
-
-    @property
-    def position_size(self) -> int:
-        return self.oscillators
 
     @staticmethod
     def physical(params: Params) -> Params:
         """The one place where raw parameters are squashed into physical ones."""
         return {**params, "A": jax.nn.relu(params["A"])}
 
-    def kinetic(self, momentum: jax.Array, params: Params) -> jax.Array:
-        return 0.5 * jnp.sum(momentum**2)
-
     def potential(self, position: jax.Array, params: Params, drive_input: jax.Array) -> jax.Array:
         stiffness = self.physical(params)["A"]
         return 0.5 * jnp.sum(stiffness * position**2) - jnp.dot(params["B"] @ drive_input, position)
 
-    def readout(self, position: jax.Array, params: Params, drive_input: jax.Array) -> jax.Array:
-        return params["C"] @ position + params["D"] @ drive_input
-
     def default_params(self, seed: int = 0) -> dict[str, np.ndarray]:
         rng = np.random.default_rng(seed)
-        p, h, o = self.oscillators, self.input_size, self.output_size
-        return {
-            "A": rng.uniform(0.2, 1.0, p),
-            "B": rng.normal(0.0, 1.0 / np.sqrt(h), (p, h)),
-            "C": rng.normal(0.0, 1.0 / np.sqrt(p), (o, p)),
-            "D": rng.normal(0.0, 0.1, (o, h)),
-        }
+        stiffness = rng.uniform(0.2, 1.0, self.oscillators)
+        return {"A": stiffness, **self._input_and_readout_params(rng)}
 
     def squared_frequencies(self, params: Params) -> jax.Array:
         return self.physical(params)["A"]
 
 
 @dataclass(frozen=True)
-class NonlinearHRU:
+class NonlinearHRU(_OscillatorBank):
     """Nonlinear HRU with the log-cosh potential (spec d, NonlinHRU), reversible form.
 
         T = 1/2 |p|^2
@@ -155,14 +164,7 @@ class NonlinearHRU:
     W = softplus(W_raw) > 0, alpha = softplus(alpha_raw) > 0, sigmoid(c) in (0, 1).
     """
 
-    oscillators: int = 6
-    input_size: int = 3
-    output_size: int = 2
     name: str = "nonlinear"
-
-    @property
-    def position_size(self) -> int:
-        return self.oscillators
 
     @staticmethod
     def physical(params: Params) -> Params:
@@ -174,31 +176,23 @@ class NonlinearHRU:
             "c": jax.nn.sigmoid(params["c"]),
         }
 
-    def kinetic(self, momentum: jax.Array, params: Params) -> jax.Array:
-        return 0.5 * jnp.sum(momentum**2)
-
     def potential(self, position: jax.Array, params: Params, drive_input: jax.Array) -> jax.Array:
         phys = self.physical(params)
         offset = params["B"] @ drive_input + params["b"]
         log_cosh = _log_cosh(phys["W"] * position + offset) - _log_cosh(offset)
         return 0.5 * phys["alpha"] * jnp.sum(position**2) + jnp.sum(phys["c"] * log_cosh / phys["W"])
 
-    def readout(self, position: jax.Array, params: Params, drive_input: jax.Array) -> jax.Array:
-        return params["C"] @ position + params["D"] @ drive_input
-
     def default_params(self, seed: int = 0) -> dict[str, np.ndarray]:
         """Initialisation of spec d, expressed in raw (pre-squash) coordinates."""
         rng = np.random.default_rng(seed)
-        p, h, o = self.oscillators, self.input_size, self.output_size
-        return {
+        p = self.oscillators
+        hamiltonian = {
             "W": _inverse_softplus(rng.uniform(0.5, 1.0, p)),
             "b": np.zeros(p),
             "c": rng.uniform(-1.0, 1.0, p),
             "alpha": _inverse_softplus(np.asarray(rng.uniform(0.1, 1.0))),
-            "B": rng.normal(0.0, 1.0 / np.sqrt(h), (p, h)),
-            "C": rng.normal(0.0, 1.0 / np.sqrt(p), (o, p)),
-            "D": rng.normal(0.0, 0.1, (o, h)),
         }
+        return {**hamiltonian, **self._input_and_readout_params(rng)}
 
     def squared_frequencies(self, params: Params) -> jax.Array:
         """Upper bound of V'' per oscillator: alpha + sigmoid(c) W (sech^2 <= 1)."""
