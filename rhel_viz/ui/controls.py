@@ -5,15 +5,16 @@ Pages call these functions instead of laying out their own copies of the same wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import streamlit as st
 
 from rhel_viz.experiments import GradientLabSettings
-from rhel_viz.integrators import INTEGRATORS, REVERSIBLE_INTEGRATORS
+from rhel_viz.integrators import INTEGRATORS
 from rhel_viz.losses import LOSSES
 from rhel_viz.problems import DTYPES, ProblemConfig
 from rhel_viz.rhel import ESTIMATORS
+from rhel_viz.scenarios import BREAK_FRICTION, lab_settings, with_springs
 from rhel_viz.systems import SYSTEMS
 
 SYSTEM_LABELS = {"springs": "Masses and springs", "linear": "Linear HRU", "nonlinear": "Nonlinear HRU"}
@@ -62,10 +63,6 @@ def physics_controls(container=None) -> PhysicsSettings:
     return PhysicsSettings(eps=float(eps), damping=float(damping), integrator=integrator)
 
 
-BREAK_FRICTION = 0.05  # gamma switched on by the "friction" breaker (spec teaching moment 6)
-BREAK_INTEGRATOR = "rk4"  # accurate, but not reversible: accuracy alone does not make an echo
-
-
 def gradient_lab_controls(physics: PhysicsSettings, container=None) -> GradientLabSettings:
     """Estimator and the three "what breaks it" toggles; returns the effective lab settings.
 
@@ -83,12 +80,8 @@ def gradient_lab_controls(physics: PhysicsSettings, container=None) -> GradientL
     full_step = columns[2].toggle("Full-step read-out", key="break_full_step", bind="query-params",
                                   help="read ∂H/∂θ at the full-step positions (as the published LinHRU code does) "
                                   "instead of the half-step positions where the force was evaluated")
-    damping = physics.damping if (physics.damping > 0 or not friction) else BREAK_FRICTION
-    integrator = physics.integrator
-    if non_reversible and integrator in REVERSIBLE_INTEGRATORS:
-        integrator = BREAK_INTEGRATOR
-    return GradientLabSettings(eps=physics.eps, damping=damping, integrator=integrator,
-                               gradient_point="full" if full_step else "half", estimator=estimator)
+    return lab_settings(physics.eps, physics.damping, physics.integrator, estimator, break_friction=friction,
+                        break_integrator=non_reversible, break_full_step=full_step)
 
 
 @dataclass(frozen=True)
@@ -130,10 +123,7 @@ def spring_controls(config: ProblemConfig, container=None) -> ProblemConfig:
                                  key="drive_amp", bind="query-params", help="force A sin(ω t) on mass 1")
     drive_frequency = box.slider("Drive frequency ω", *ranges.drive_frequency, defaults.drive_frequency, 0.1,
                                  key="drive_freq", bind="query-params")
-    overrides = (("mass", masses), ("k_wall", (float(k_wall),) * 2),
-                 ("k_coupling", (float(k_coupling),) * (config.n_masses - 1)))
-    return replace(config, initial_position=float(initial_position), drive_amplitude=float(drive_amplitude),
-                   drive_frequency=float(drive_frequency), param_overrides=overrides)
+    return with_springs(config, masses, k_wall, k_coupling, initial_position, drive_amplitude, drive_frequency)
 
 
 def _subscript(number: int) -> str:
