@@ -24,6 +24,11 @@ STEP_CHOICES = (50, 100, 200, 400, 800)  # a few fixed sequence lengths: one com
 EPS_CHOICES = tuple(10.0**k for k in range(-10, 0))
 
 
+def format_eps(value: float) -> str:
+    """How an eps choice is shown, and written in the URL (``1e-04``)."""
+    return f"{value:.0e}"
+
+
 @dataclass(frozen=True)
 class PhysicsSettings:
     """How the echo is run: nudging strength, friction, integrator."""
@@ -54,7 +59,7 @@ def physics_controls(container=None) -> PhysicsSettings:
     """Nudging eps (log scale), friction gamma and integrator."""
     box = container or st.sidebar
     defaults = PhysicsSettings()
-    eps = box.select_slider("Nudging ε", EPS_CHOICES, value=defaults.eps, format_func=lambda v: f"{v:.0e}",
+    eps = box.select_slider("Nudging ε", EPS_CHOICES, value=defaults.eps, format_func=format_eps,
                             key="eps", bind="query-params")
     damping = box.slider("Friction γ", 0.0, 0.5, defaults.damping, 0.01, key="damping", bind="query-params",
                          help="any γ > 0 dissipates energy: the echo no longer retraces")

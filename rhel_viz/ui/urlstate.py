@@ -1,0 +1,287 @@
+"""The URL is the state: a registry of every bound control per page, short-name links, ignored-value notes,
+lecture flags (``present``, ``hide``) and the "copy link" box.
+
+Streamlit's ``bind="query-params"`` writes a selectbox/radio/select_slider value to the URL as its
+*formatted label* (``system=Linear+HRU``, ``eps=1e-04``) and silently drops anything else. We keep
+those labels as the canonical form (readable, and seeded by Streamlit itself), and also accept the
+registries' short names (``system=linear``, ``eps=0.0001``): :func:`start` translates them into
+session state before the widgets are created, on the run the link is opened. Values that are
+neither, unknown keys and out-of-range numbers are removed from the URL and listed in a visible note.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from rhel_viz.integrators import INTEGRATORS
+from rhel_viz.losses import LOSSES
+from rhel_viz.presets import Preset, format_value
+from rhel_viz.problems import DTYPES
+from rhel_viz.rhel import ESTIMATORS
+from rhel_viz.systems import SYSTEMS
+from rhel_viz.tasks import DELAY_CHOICES, HRU_SYSTEMS, TASKS, WIDTH_CHOICES
+from rhel_viz.train import OPTIMISERS
+from rhel_viz.ui import controls, text
+from rhel_viz.ui import training as training_ui
+
+PRESENT = "present"
+HIDE = "hide"
+HIDE_CHOICES = ("controls", "link", "exports")  # what ``hide=a,b`` can hide
+STREAMLIT_PARAMS = ("embed", "embed_options")  # Streamlit's own, left alone
+MAX_INDEX = 63  # widest dynamic index widget (input channel, costate coordinate)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A selectbox / radio / select_slider: its options and the label function of the widget."""
+
+    options: tuple
+    label: Callable[[Any], str] = str
+
+    def resolve(self, raw: str) -> tuple[bool, Any]:
+        """(valid, option to put in session state or None when Streamlit reads the raw value itself)."""
+        if raw in {self.label(option) for option in self.options}:
+            return True, None
+        for option in self.options:
+            if raw == format_value(option) or raw == str(option):
+                return True, option
+            if isinstance(option, int | float) and not isinstance(option, bool) and _close(raw, option):
+                return True, option
+        return False, None
+
+    def describe(self) -> str:
+        return ", ".join(format_value(option) for option in self.options)
+
+
+@dataclass(frozen=True)
+class Number:
+    """A slider or number input: a range, maybe integers only."""
+
+    low: float
+    high: float
+    integer: bool = False
+
+    def resolve(self, raw: str) -> tuple[bool, Any]:
+        try:
+            value = float(raw)
+        except ValueError:
+            return False, None
+        ok = math.isfinite(value) and self.low <= value <= self.high and (not self.integer or value.is_integer())
+        return ok, None
+
+    def describe(self) -> str:
+        kind = "an integer" if self.integer else "a number"
+        return f"{kind} from {self.low:g} to {self.high:g}"
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A toggle or checkbox."""
+
+    def resolve(self, raw: str) -> tuple[bool, Any]:
+        return raw.lower() in ("true", "false"), None
+
+    def describe(self) -> str:
+        return "true or false"
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A free-form option list computed at run time (parameter labels): checked by shape only."""
+
+    regex: str
+
+    def resolve(self, raw: str) -> tuple[bool, Any]:
+        return re.fullmatch(self.regex, raw) is not None, None
+
+    def describe(self) -> str:
+        return "a parameter label such as k_coupling[0]"
+
+
+Spec = Choice | Number | Flag | Pattern
+
+_RANGES = controls.SPRING_RANGES
+PROBLEM_PARAMS: dict[str, Spec] = {
+    "system": Choice(tuple(SYSTEMS), controls.SYSTEM_LABELS.get),
+    "loss": Choice(tuple(sorted(LOSSES))),
+    "steps": Choice(controls.STEP_CHOICES),
+    "h": Number(0.01, 1.0),
+    "dtype": Choice(tuple(sorted(DTYPES))),
+    "seed": Number(0, 10_000, integer=True),
+    "eps": Choice(controls.EPS_CHOICES, controls.format_eps),
+    "damping": Number(0.0, 0.5),
+    "integrator": Choice(tuple(INTEGRATORS), controls.INTEGRATOR_LABELS.get),
+}
+SPRING_PARAMS: dict[str, Spec] = {
+    "mass_1": Number(*_RANGES.mass), "mass_2": Number(*_RANGES.mass),
+    "k_wall": Number(*_RANGES.stiffness), "k_coupling": Number(*_RANGES.stiffness),
+    "q0": Number(*_RANGES.initial_position), "drive_amp": Number(*_RANGES.drive_amplitude),
+    "drive_freq": Number(*_RANGES.drive_frequency),
+}
+LAB_PARAMS: dict[str, Spec] = {
+    "estimator": Choice(tuple(ESTIMATORS)),
+    "break_friction": Flag(), "break_integrator": Flag(), "break_full_step": Flag(),
+    "input_channel": Number(0, MAX_INDEX, integer=True),
+    "accumulator_param": Pattern(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+(,\d+)*\])?"),
+    "adjoint_coordinate": Number(0, MAX_INDEX, integer=True),
+}
+TRAINING_PARAMS: dict[str, Spec] = {
+    "train_task": Choice(tuple(TASKS), lambda name: TASKS[name].title),
+    "train_system": Choice(HRU_SYSTEMS, controls.SYSTEM_LABELS.get),
+    "train_width": Choice(WIDTH_CHOICES),
+    "train_delay": Choice(DELAY_CHOICES),
+    "train_optimiser": Choice(tuple(OPTIMISERS), training_ui.OPTIMISER_LABELS.get),
+    "train_eps": Choice(controls.EPS_CHOICES, controls.format_eps),
+    "train_dtype": Choice(tuple(sorted(DTYPES))),
+    "train_seed": Number(0, 10_000, integer=True),
+    "train_sample": Number(0, training_ui.MAX_SAMPLE, integer=True),
+    **{f"train_steps_{name}": Choice(task.step_choices) for name, task in TASKS.items()},
+    **{f"train_lr_{name}": Choice(training_ui.LEARNING_RATES) for name in TASKS},
+}
+#: Every URL parameter each page understands, by ``url_path`` ("" is Home). A page missing here
+#: (say, a new one) is not checked: its parameters go to Streamlit unchanged.
+PAGE_PARAMS: dict[str, dict[str, Spec]] = {
+    "": {},
+    "echo": {**PROBLEM_PARAMS, **SPRING_PARAMS},
+    "gradients": {**PROBLEM_PARAMS, **LAB_PARAMS},
+    "training": TRAINING_PARAMS,
+}
+
+
+@dataclass(frozen=True)
+class Lecture:
+    """The lecture flags of this run: presentation mode and what is hidden."""
+
+    present: bool = False
+    hidden: frozenset[str] = frozenset()
+
+    @property
+    def show_controls(self) -> bool:
+        return "controls" not in self.hidden
+
+    @property
+    def show_link(self) -> bool:
+        return "link" not in self.hidden and not self.present
+
+    @property
+    def show_exports(self) -> bool:
+        return "exports" not in self.hidden and not self.present
+
+
+def _close(raw: str, option: float) -> bool:
+    try:
+        return math.isclose(float(raw), float(option), rel_tol=1e-9, abs_tol=0.0)
+    except ValueError:
+        return False
+
+
+def lecture_flags(query: Mapping[str, str]) -> tuple[Lecture, list[str]]:
+    """Parse ``present`` and ``hide``; returns the flags and the notes for values that were not understood."""
+    notes = []
+    present_raw = query.get(PRESENT)
+    present = present_raw is not None and present_raw.lower() in ("1", "true", "yes", "on")
+    if present_raw is not None and present_raw.lower() not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+        notes.append(f"`{PRESENT}={present_raw}` (use 1 or 0)")
+    hidden = set()
+    for item in filter(None, (query.get(HIDE) or "").split(",")):
+        if item in HIDE_CHOICES:
+            hidden.add(item)
+        else:
+            notes.append(f"`{HIDE}={item}` (choose from {', '.join(HIDE_CHOICES)})")
+    return Lecture(present=present, hidden=frozenset(hidden)), notes
+
+
+def check(page: str, query: Mapping[str, list[str]]) -> tuple[dict[str, Any], list[str], list[str]]:
+    """Check a page's raw query parameters against the registry (pure; :func:`start` applies the result).
+
+    Returns (session-state values translated from short names, keys to drop, notes for the drops).
+    A page that is not in :data:`PAGE_PARAMS` is not checked.
+    """
+    specs = PAGE_PARAMS.get(page)
+    if specs is None:
+        return {}, [], []
+    translated, dropped, notes = {}, [], []
+    for key, values in query.items():
+        if key in (PRESENT, HIDE, *STREAMLIT_PARAMS):
+            continue
+        raw = values[-1] if values else ""
+        spec = specs.get(key)
+        if spec is None:
+            dropped.append(key)
+            notes.append(f"`{key}={raw}` (this page has no such control)")
+            continue
+        valid, option = spec.resolve(raw) if len(values) == 1 else (False, None)
+        if not valid:
+            dropped.append(key)
+            notes.append(f"`{key}={raw}` (expected {spec.describe()})")
+        elif option is not None:
+            translated[key] = option
+    return translated, dropped, notes
+
+
+def current_lecture() -> Lecture:
+    """The lecture flags of this run (read from the URL)."""
+    return lecture_flags(st.query_params.to_dict())[0]
+
+
+def start(page: str) -> Lecture:
+    """Before the page runs: translate short names, drop and report bad values, apply the lecture flags."""
+    query = {key: st.query_params.get_all(key) for key in st.query_params}
+    translated, dropped, notes = check(page, query)
+    lecture, flag_notes = lecture_flags(st.query_params.to_dict())
+    for key, option in translated.items():
+        if key not in st.session_state or st.session_state[key] != option:
+            st.session_state[key] = option
+    for key in dropped:
+        try:
+            del st.query_params[key]
+        except Exception:  # noqa: BLE001 - a key bound to a widget this run: Streamlit drops it itself
+            pass
+    notes += flag_notes
+    if notes:
+        st.warning(text.asset_text("url_ignored.md").format(params="\n".join(f"- {note}" for note in notes)),
+                   icon=":material/link_off:")
+    _style(lecture)
+    return lecture
+
+
+def _style(lecture: Lecture) -> None:
+    css = []
+    if lecture.present:
+        css.append(text.asset_text("present.css"))
+    if not lecture.show_controls:
+        css.append(text.asset_text("hide_controls.css"))
+    if css:
+        st.html("<style>" + "\n".join(css) + "</style>")
+
+
+def current_link() -> str:
+    """The URL of this view, with every bound control's current value (call after the page's widgets)."""
+    base = st.context.url or ""
+    query = {key: st.query_params.get_all(key) for key in st.query_params}
+    encoded = urlencode([(key, value) for key, values in query.items() for value in values])
+    return base + (f"?{encoded}" if encoded else "")
+
+
+def link_box(container, lecture: Lecture) -> None:
+    """The "copy link" box (Streamlit's code block has a copy button)."""
+    if lecture.show_link:
+        container.caption("Link to this view (controls and seed included):")
+        container.code(current_link(), language=None, wrap_lines=True)
+
+
+def preset_query(preset: Preset) -> dict[str, str]:
+    """A preset's query parameters in the canonical (label) form that Streamlit seeds widgets from."""
+    specs = PAGE_PARAMS.get(preset.page, {})
+    query = {}
+    for key, value in preset.params.items():
+        spec = specs.get(key)
+        query[key] = spec.label(value) if isinstance(spec, Choice) else format_value(value)
+    return query
