@@ -3,8 +3,9 @@
 import streamlit as st
 
 from rhel_viz.ui import shell, urlstate
+from rhel_viz.ui.lecture import current_lecture
 
-lecture = urlstate.current_lecture()
+lecture = current_lecture()
 st.set_page_config(page_title="rhel-viz: Recurrent Hamiltonian Echo Learning", page_icon="assets/icon.svg",
                    layout="wide", initial_sidebar_state="collapsed" if lecture.present else "auto")
 

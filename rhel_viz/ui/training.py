@@ -17,6 +17,7 @@ from rhel_viz.plots import training as figures
 from rhel_viz.problems import DTYPES
 from rhel_viz.tasks import DELAY_CHOICES, HRU_SYSTEMS, TASKS, WIDTH_CHOICES, TaskSettings
 from rhel_viz.train import OPTIMISERS, Diverged, Hyper, TrainState, accuracy, init_state, predictions, train_step
+from rhel_viz.ui import figures as shown
 from rhel_viz.ui.controls import EPS_CHOICES, SYSTEM_LABELS, format_eps
 
 RUN_EVERY_S = 0.5  # live view refresh period while playing
@@ -166,16 +167,16 @@ def _live_body(choices: Choices, sample: int) -> None:
         st.info("Press **Play** to train, or **Step one update**.", icon=":material/info:")
         return
     left, right = st.columns(2)
-    left.plotly_chart(figures.loss_figure(state.history), key="train_loss_chart")
-    right.plotly_chart(figures.cosine_figure(state.history), key="train_cosine_chart")
+    shown.show(figures.loss_figure(state.history), "train_loss_chart", left)
+    shown.show(figures.cosine_figure(state.history), "train_cosine_chart", right)
     left, right = st.columns(2)
-    left.plotly_chart(figures.parameters_figure(state.snapshots), key="train_params_chart")
+    shown.show(figures.parameters_figure(state.snapshots), "train_params_chart", left)
     result = predictions(state, sample % state.data.dataset.inputs.shape[0])
     if state.settings.task == "coupling-spring":
-        right.plotly_chart(figures.springs_figure(result), key="train_prediction_chart")
+        shown.show(figures.springs_figure(result), "train_prediction_chart", right)
     else:
-        right.plotly_chart(figures.prediction_figure(result, classes=state.data.labels is not None),
-                           key="train_prediction_chart")
+        shown.show(figures.prediction_figure(result, classes=state.data.labels is not None),
+                   "train_prediction_chart", right)
 
 
 def _metrics(state: TrainState) -> None:

@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +23,7 @@ import streamlit as st
 
 from rhel_viz.integrators import INTEGRATORS
 from rhel_viz.losses import LOSSES
-from rhel_viz.presets import Preset, format_value
+from rhel_viz.presets import Preset, format_value, load_presets
 from rhel_viz.problems import DTYPES
 from rhel_viz.rhel import ESTIMATORS
 from rhel_viz.systems import SYSTEMS
@@ -30,11 +31,10 @@ from rhel_viz.tasks import DELAY_CHOICES, HRU_SYSTEMS, TASKS, WIDTH_CHOICES
 from rhel_viz.train import OPTIMISERS
 from rhel_viz.ui import controls, text
 from rhel_viz.ui import training as training_ui
+from rhel_viz.ui.lecture import HIDE, PRESENT, Lecture, lecture_flags
 
-PRESENT = "present"
-HIDE = "hide"
-HIDE_CHOICES = ("controls", "link", "exports")  # what ``hide=a,b`` can hide
 STREAMLIT_PARAMS = ("embed", "embed_options")  # Streamlit's own, left alone
+PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
 MAX_INDEX = 63  # widest dynamic index widget (input channel, costate coordinate)
 
 
@@ -155,47 +155,11 @@ PAGE_PARAMS: dict[str, dict[str, Spec]] = {
 }
 
 
-@dataclass(frozen=True)
-class Lecture:
-    """The lecture flags of this run: presentation mode and what is hidden."""
-
-    present: bool = False
-    hidden: frozenset[str] = frozenset()
-
-    @property
-    def show_controls(self) -> bool:
-        return "controls" not in self.hidden
-
-    @property
-    def show_link(self) -> bool:
-        return "link" not in self.hidden and not self.present
-
-    @property
-    def show_exports(self) -> bool:
-        return "exports" not in self.hidden and not self.present
-
-
 def _close(raw: str, option: float) -> bool:
     try:
         return math.isclose(float(raw), float(option), rel_tol=1e-9, abs_tol=0.0)
     except ValueError:
         return False
-
-
-def lecture_flags(query: Mapping[str, str]) -> tuple[Lecture, list[str]]:
-    """Parse ``present`` and ``hide``; returns the flags and the notes for values that were not understood."""
-    notes = []
-    present_raw = query.get(PRESENT)
-    present = present_raw is not None and present_raw.lower() in ("1", "true", "yes", "on")
-    if present_raw is not None and present_raw.lower() not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
-        notes.append(f"`{PRESENT}={present_raw}` (use 1 or 0)")
-    hidden = set()
-    for item in filter(None, (query.get(HIDE) or "").split(",")):
-        if item in HIDE_CHOICES:
-            hidden.add(item)
-        else:
-            notes.append(f"`{HIDE}={item}` (choose from {', '.join(HIDE_CHOICES)})")
-    return Lecture(present=present, hidden=frozenset(hidden)), notes
 
 
 def check(page: str, query: Mapping[str, list[str]]) -> tuple[dict[str, Any], list[str], list[str]]:
@@ -224,11 +188,6 @@ def check(page: str, query: Mapping[str, list[str]]) -> tuple[dict[str, Any], li
         elif option is not None:
             translated[key] = option
     return translated, dropped, notes
-
-
-def current_lecture() -> Lecture:
-    """The lecture flags of this run (read from the URL)."""
-    return lecture_flags(st.query_params.to_dict())[0]
 
 
 def start(page: str) -> Lecture:
@@ -285,3 +244,15 @@ def preset_query(preset: Preset) -> dict[str, str]:
         spec = specs.get(key)
         query[key] = spec.label(value) if isinstance(spec, Choice) else format_value(value)
     return query
+
+
+def preset_links(pages_dir: Path = PAGES_DIR) -> None:
+    """One link per preset (label form of the values), with its purpose; presets of missing pages are greyed."""
+    for preset in load_presets().values():
+        page_file = pages_dir / f"{preset.page}.py"
+        if not page_file.exists():
+            st.markdown(f"**{preset.name}** (the *{preset.page}* page is not in this version)  \n{preset.purpose}")
+            continue
+        st.page_link(f"pages/{preset.page}.py", label=preset.name, icon=":material/slideshow:",
+                     query_params=preset_query(preset))
+        st.caption(preset.purpose)
