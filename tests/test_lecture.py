@@ -66,7 +66,7 @@ def test_short_names_are_translated_and_bad_values_reported():
     translated, dropped, notes = urlstate.check("echo", {
         "system": ["linear"], "integrator": ["Explicit Euler (not reversible)"], "eps": ["0.001"], "steps": ["50"],
         "h": ["abc"], "seed": ["1.5"], "damping": ["9"], "bogus": ["1"], "present": ["1"]})
-    assert translated == {"system": "linear", "eps": 1e-3}
+    assert translated == {"system": "Linear HRU", "eps": "1e-03"}
     assert sorted(dropped) == ["bogus", "damping", "h", "seed"]
     assert len(notes) == 4 and any("h=abc" in note for note in notes)
     assert urlstate.check("no-such-page", {"anything": ["1"]}) == ({}, [], [])

@@ -4,8 +4,8 @@ lecture flags (``present``, ``hide``) and the "copy link" box.
 Streamlit's ``bind="query-params"`` writes a selectbox/radio/select_slider value to the URL as its
 *formatted label* (``system=Linear+HRU``, ``eps=1e-04``) and silently drops anything else. We keep
 those labels as the canonical form (readable, and seeded by Streamlit itself), and also accept the
-registries' short names (``system=linear``, ``eps=0.0001``): :func:`start` translates them into
-session state before the widgets are created, on the run the link is opened. Values that are
+registries' short names (``system=linear``, ``eps=0.0001``): :func:`start` rewrites them into the
+labels before the widgets are created, so the URL then shows the canonical form. Values that are
 neither, unknown keys and out-of-range numbers are removed from the URL and listed in a visible note.
 """
 
@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from rhel_viz.integrators import INTEGRATORS
 from rhel_viz.losses import LOSSES
@@ -165,7 +166,7 @@ def _close(raw: str, option: float) -> bool:
 def check(page: str, query: Mapping[str, list[str]]) -> tuple[dict[str, Any], list[str], list[str]]:
     """Check a page's raw query parameters against the registry (pure; :func:`start` applies the result).
 
-    Returns (session-state values translated from short names, keys to drop, notes for the drops).
+    Returns (canonical labels of the values given by short name, keys to drop, notes for the drops).
     A page that is not in :data:`PAGE_PARAMS` is not checked.
     """
     specs = PAGE_PARAMS.get(page)
@@ -186,7 +187,7 @@ def check(page: str, query: Mapping[str, list[str]]) -> tuple[dict[str, Any], li
             dropped.append(key)
             notes.append(f"`{key}={raw}` (expected {spec.describe()})")
         elif option is not None:
-            translated[key] = option
+            translated[key] = spec.label(option)
     return translated, dropped, notes
 
 
@@ -195,9 +196,8 @@ def start(page: str) -> Lecture:
     query = {key: st.query_params.get_all(key) for key in st.query_params}
     translated, dropped, notes = check(page, query)
     lecture, flag_notes = lecture_flags(st.query_params.to_dict())
-    for key, option in translated.items():
-        if key not in st.session_state or st.session_state[key] != option:
-            st.session_state[key] = option
+    if translated:
+        _rewrite(query, translated)
     for key in dropped:
         try:
             del st.query_params[key]
@@ -209,6 +209,24 @@ def start(page: str) -> Lecture:
                    icon=":material/link_off:")
     _style(lecture)
     return lecture
+
+
+def _rewrite(query: dict[str, list[str]], translated: dict[str, str]) -> None:
+    """Replace short names by the labels Streamlit seeds widgets from, in the URL and in the seeding snapshot.
+
+    Streamlit reads a bound widget's first value from the query string captured when the run
+    started (``set_initial_query_params``); an assignment to ``st.query_params`` alone comes too late.
+    """
+    rewritten = {**query, **{key: [label] for key, label in translated.items()}}
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        with ctx.session_state.query_params() as params:
+            params.set_initial_query_params(urlencode([(k, v) for k, vs in rewritten.items() for v in vs]))
+    for key, label in translated.items():
+        try:
+            st.query_params[key] = label
+        except Exception:  # noqa: BLE001 - already bound (not a fresh link): the widget keeps its value
+            pass
 
 
 def _style(lecture: Lecture) -> None:
