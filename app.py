@@ -2,8 +2,12 @@
 
 import streamlit as st
 
+from rhel_viz.ui import shell, urlstate
+from rhel_viz.ui.lecture import current_lecture
+
+lecture = current_lecture()
 st.set_page_config(page_title="rhel-viz: Recurrent Hamiltonian Echo Learning", page_icon="assets/icon.svg",
-                   layout="wide")
+                   layout="wide", initial_sidebar_state="collapsed" if lecture.present else "auto")
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
@@ -13,4 +17,5 @@ PAGES = [
             url_path="training"),
 ]
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+shell.run_page(page, urlstate.start(page.url_path))

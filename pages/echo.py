@@ -4,7 +4,7 @@ import streamlit as st
 
 from rhel_viz.experiments import LEAPFROG_STABILITY_LIMIT
 from rhel_viz.plots import echo as plots
-from rhel_viz.ui import cache, controls, shell, text
+from rhel_viz.ui import cache, controls, figures, shell, text
 
 shell.require_app_shell()
 
@@ -32,16 +32,16 @@ frames.metric("Steps N", view.steps)
 
 st.subheader("Forward, flip, echo")
 text.markdown("echo_animation")
-st.plotly_chart(plots.animation_figure(view), key="echo_animation")
+figures.show(plots.animation_figure(view), "echo_animation", animation=True)
 
 st.subheader("Trajectories over time")
 text.markdown("echo_trajectories")
-st.plotly_chart(plots.trajectories_figure(view), key="echo_trajectories")
+figures.show(plots.trajectories_figure(view), "echo_trajectories")
 
 st.subheader("Phase portraits")
 text.markdown("echo_phase")
-st.plotly_chart(plots.phase_portraits_figure(view), key="echo_phase")
+figures.show(plots.phase_portraits_figure(view), "echo_phase")
 
 st.subheader("Energy and retrace error")
 text.markdown("echo_energy")
-st.plotly_chart(plots.energy_figure(view), key="echo_energy")
+figures.show(plots.energy_figure(view), "echo_energy")

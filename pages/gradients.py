@@ -4,7 +4,7 @@ import streamlit as st
 
 from rhel_viz.experiments import DEMO_PARAMETER
 from rhel_viz.plots import gradients as plots
-from rhel_viz.ui import cache, controls, shell, text
+from rhel_viz.ui import cache, controls, figures, shell, text
 
 shell.require_app_shell()
 
@@ -34,34 +34,34 @@ st.dataframe(plots.agreement_table(result["table"]), hide_index=True, key="agree
                             "relative error": st.column_config.NumberColumn(format="%.2e")})
 
 left, right = st.columns([3, 2])
-left.plotly_chart(plots.gradient_bars_figure(result["labels"], result["rhel"], result["bptt"]), key="bars")
-right.plotly_chart(plots.gradient_scatter_figure(result["labels"], result["groups"], result["rhel"], result["bptt"]),
-                   key="scatter")
+figures.show(plots.gradient_bars_figure(result["labels"], result["rhel"], result["bptt"]), "bars", left)
+figures.show(plots.gradient_scatter_figure(result["labels"], result["groups"], result["rhel"], result["bptt"]),
+             "scatter", right)
 
 st.subheader("Input gradients over time")
 channel = st.selectbox("Input channel", range(result["rhel_inputs"].shape[1]), key="input_channel",
                        bind="query-params")
-st.plotly_chart(plots.input_gradients_figure(result["time"], result["rhel_inputs"], result["bptt_inputs"], channel),
-                key="inputs")
+figures.show(plots.input_gradients_figure(result["time"], result["rhel_inputs"], result["bptt_inputs"], channel),
+             "inputs")
 
 st.subheader("The gradient accumulator")
 labels = result["labels"]
 label = st.selectbox("Parameter", labels, index=labels.index(DEMO_PARAMETER) if DEMO_PARAMETER in labels else 0,
                      key="accumulator_param", bind="query-params")
 index = labels.index(label)
-st.plotly_chart(plots.accumulator_figure(result["time"], result["integrand"][:, index], result["readout_part"][index],
-                                         result["bptt"][index], label), key="accumulator")
+figures.show(plots.accumulator_figure(result["time"], result["integrand"][:, index], result["readout_part"][index],
+                                          result["bptt"][index], label), "accumulator")
 text.markdown("gradients_accumulator")
 
 st.subheader("Error against ε")
 sweep = cache.eps_sweep(config, settings)
-st.plotly_chart(plots.eps_sweep_figure(sweep["eps"], sweep["errors"], settings.eps), key="sweep")
+figures.show(plots.eps_sweep_figure(sweep["eps"], sweep["errors"], settings.eps), "sweep")
 text.markdown("gradients_sweep")
 text.markdown("gradients_breakers")
 
 st.subheader("Echo = adjoint")
 coordinate = st.selectbox("Coordinate", range(result["bptt_costate"]["position"].shape[1]), key="adjoint_coordinate",
                           bind="query-params")
-st.plotly_chart(plots.adjoint_figure(result["costate_time"], result["bptt_costate"], result["echo_costate"],
-                                     coordinate), key="adjoint")
+figures.show(plots.adjoint_figure(result["costate_time"], result["bptt_costate"], result["echo_costate"],
+                                          coordinate), "adjoint")
 text.markdown("gradients_adjoint")

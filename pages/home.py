@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rhel_viz.ui import shell, text
+from rhel_viz.ui import shell, text, urlstate
 
 shell.require_app_shell()
 
@@ -11,3 +11,6 @@ st.image(text.asset_path("rhel_diagram.svg"), width="stretch")
 text.markdown("home")
 st.subheader("Pages")
 text.markdown("pages")
+st.subheader("Lecture presets")
+text.markdown("presets")
+urlstate.preset_links()

@@ -13,7 +13,7 @@ st.title("Training playground")
 choices = ui.controls()
 st.markdown(f"**{TASKS[choices.settings.task].title}.** {TASKS[choices.settings.task].description}")
 ui.buttons(choices)
-sample = st.slider("Sample shown", 0, 15, 0, key="train_sample", bind="query-params",
+sample = st.slider("Sample shown", 0, ui.MAX_SAMPLE, 0, key="train_sample", bind="query-params",
                    help="which sequence of the data set the prediction plot shows")
 st.caption(f"Full page runs: {page_runs}")
 ui.live_view(choices, sample)

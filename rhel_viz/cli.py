@@ -1,4 +1,5 @@
-"""The command line: ``python -m rhel_viz check ...`` compares RHEL with BPTT on one problem."""
+"""The command line: ``python -m rhel_viz check ...`` compares RHEL with BPTT on one problem;
+``bench`` times it; ``export --preset NAME --out DIR`` writes a lecture preset's figures and data."""
 
 from __future__ import annotations
 
@@ -75,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="run benchmarks (timings, memory) and print their figures")
     bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
+    export = commands.add_parser("export", help="write a preset's figures (PNG, SVG), animations (HTML) and data "
+                                 "(CSV, NPZ) into a directory")
+    export.add_argument("--preset", required=True, help="preset name or slug (see assets/presets.json)")
+    export.add_argument("--out", required=True, help="output directory (created if missing)")
+    export.add_argument("--updates", type=_steps, default=30, help="training presets: updates before export")
+    export.add_argument("--no-images", action="store_true", help="skip PNG/SVG (no Chromium needed)")
     return parser
 
 
@@ -132,6 +139,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             _print_table(report)
     if args.command == "bench":
         return _run_bench(args.names, args.json)
+    if args.command == "export":
+        return _run_export(args.preset, args.out, args.updates, not args.no_images)
+    return 0
+
+
+def _run_export(name: str, out: str, updates: int, images: bool) -> int:
+    from pathlib import Path
+
+    from rhel_viz.export import PAGE_FIGURES, export_preset
+    from rhel_viz.presets import get_preset
+
+    try:
+        preset = get_preset(name)
+    except ValueError as error:
+        sys.stderr.write(f"python -m rhel_viz export: error: {error}\n")
+        return 2
+    if preset.page not in PAGE_FIGURES:
+        sys.stderr.write(f"python -m rhel_viz export: error: preset {preset.name!r} is on page {preset.page!r}, "
+                         f"which has no exporter; exportable pages: {sorted(PAGE_FIGURES)}\n")
+        return 2
+    for path in export_preset(preset, Path(out), training_updates=updates, images=images):
+        print(path)
     return 0
 
 

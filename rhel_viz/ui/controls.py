@@ -5,15 +5,16 @@ Pages call these functions instead of laying out their own copies of the same wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import streamlit as st
 
 from rhel_viz.experiments import GradientLabSettings
-from rhel_viz.integrators import INTEGRATORS, REVERSIBLE_INTEGRATORS
+from rhel_viz.integrators import INTEGRATORS
 from rhel_viz.losses import LOSSES
 from rhel_viz.problems import DTYPES, ProblemConfig
 from rhel_viz.rhel import ESTIMATORS
+from rhel_viz.scenarios import BREAK_FRICTION, lab_settings, with_springs
 from rhel_viz.systems import SYSTEMS
 
 SYSTEM_LABELS = {"springs": "Masses and springs", "linear": "Linear HRU", "nonlinear": "Nonlinear HRU"}
@@ -21,6 +22,11 @@ INTEGRATOR_LABELS = {"leapfrog": "Leapfrog (reversible)", "euler": "Explicit Eul
                      "rk4": "RK4 (not reversible)"}
 STEP_CHOICES = (50, 100, 200, 400, 800)  # a few fixed sequence lengths: one compilation each
 EPS_CHOICES = tuple(10.0**k for k in range(-10, 0))
+
+
+def format_eps(value: float) -> str:
+    """How an eps choice is shown, and written in the URL (``1e-04``)."""
+    return f"{value:.0e}"
 
 
 @dataclass(frozen=True)
@@ -53,17 +59,13 @@ def physics_controls(container=None) -> PhysicsSettings:
     """Nudging eps (log scale), friction gamma and integrator."""
     box = container or st.sidebar
     defaults = PhysicsSettings()
-    eps = box.select_slider("Nudging ε", EPS_CHOICES, value=defaults.eps, format_func=lambda v: f"{v:.0e}",
+    eps = box.select_slider("Nudging ε", EPS_CHOICES, value=defaults.eps, format_func=format_eps,
                             key="eps", bind="query-params")
     damping = box.slider("Friction γ", 0.0, 0.5, defaults.damping, 0.01, key="damping", bind="query-params",
                          help="any γ > 0 dissipates energy: the echo no longer retraces")
     integrator = box.selectbox("Integrator", INTEGRATORS, format_func=INTEGRATOR_LABELS.get, key="integrator",
                                bind="query-params")
     return PhysicsSettings(eps=float(eps), damping=float(damping), integrator=integrator)
-
-
-BREAK_FRICTION = 0.05  # gamma switched on by the "friction" breaker (spec teaching moment 6)
-BREAK_INTEGRATOR = "rk4"  # accurate, but not reversible: accuracy alone does not make an echo
 
 
 def gradient_lab_controls(physics: PhysicsSettings, container=None) -> GradientLabSettings:
@@ -83,12 +85,8 @@ def gradient_lab_controls(physics: PhysicsSettings, container=None) -> GradientL
     full_step = columns[2].toggle("Full-step read-out", key="break_full_step", bind="query-params",
                                   help="read ∂H/∂θ at the full-step positions (as the published LinHRU code does) "
                                   "instead of the half-step positions where the force was evaluated")
-    damping = physics.damping if (physics.damping > 0 or not friction) else BREAK_FRICTION
-    integrator = physics.integrator
-    if non_reversible and integrator in REVERSIBLE_INTEGRATORS:
-        integrator = BREAK_INTEGRATOR
-    return GradientLabSettings(eps=physics.eps, damping=damping, integrator=integrator,
-                               gradient_point="full" if full_step else "half", estimator=estimator)
+    return lab_settings(physics.eps, physics.damping, physics.integrator, estimator, break_friction=friction,
+                        break_integrator=non_reversible, break_full_step=full_step)
 
 
 @dataclass(frozen=True)
@@ -130,10 +128,7 @@ def spring_controls(config: ProblemConfig, container=None) -> ProblemConfig:
                                  key="drive_amp", bind="query-params", help="force A sin(ω t) on mass 1")
     drive_frequency = box.slider("Drive frequency ω", *ranges.drive_frequency, defaults.drive_frequency, 0.1,
                                  key="drive_freq", bind="query-params")
-    overrides = (("mass", masses), ("k_wall", (float(k_wall),) * 2),
-                 ("k_coupling", (float(k_coupling),) * (config.n_masses - 1)))
-    return replace(config, initial_position=float(initial_position), drive_amplitude=float(drive_amplitude),
-                   drive_frequency=float(drive_frequency), param_overrides=overrides)
+    return with_springs(config, masses, k_wall, k_coupling, initial_position, drive_amplitude, drive_frequency)
 
 
 def _subscript(number: int) -> str:

@@ -1,9 +1,12 @@
-"""What every page does first, so pages work whichever URL a visitor opens first."""
+"""What every page does first, so pages work whichever URL a visitor opens first; and how app.py runs a page."""
 
 from __future__ import annotations
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+from rhel_viz.ui import urlstate
 
 
 def require_app_shell() -> None:
@@ -17,3 +20,13 @@ def require_app_shell() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def run_page(page, lecture: urlstate.Lecture) -> None:
+    """Run the page, then put the link to the view in the sidebar (also after a page's ``st.stop()``)."""
+    try:
+        page.run()
+    except StopException:
+        urlstate.link_box(st.sidebar, lecture)
+        raise
+    urlstate.link_box(st.sidebar, lecture)

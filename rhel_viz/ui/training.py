@@ -17,13 +17,15 @@ from rhel_viz.plots import training as figures
 from rhel_viz.problems import DTYPES
 from rhel_viz.tasks import DELAY_CHOICES, HRU_SYSTEMS, TASKS, WIDTH_CHOICES, TaskSettings
 from rhel_viz.train import OPTIMISERS, Diverged, Hyper, TrainState, accuracy, init_state, predictions, train_step
-from rhel_viz.ui.controls import EPS_CHOICES, SYSTEM_LABELS
+from rhel_viz.ui import figures as shown
+from rhel_viz.ui.controls import EPS_CHOICES, SYSTEM_LABELS, format_eps
 
 RUN_EVERY_S = 0.5  # live view refresh period while playing
 TICK_BUDGET_S = 0.1  # at most this much training per refresh (at least one update): a rerun waits no longer
 MAX_UPDATES = 3000  # training pauses here (bounds the history kept in the session)
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.02, 0.05, 0.1, 0.3, 1.0, 3.0, 10.0)
 OPTIMISER_LABELS = {"adam": "Adam", "sgd": "SGD"}
+MAX_SAMPLE = 15  # the "Sample shown" slider's range is 0..MAX_SAMPLE
 
 STATE_KEY = "training_state"
 RUNNING_KEY = "training_running"
@@ -64,7 +66,7 @@ def controls(container=None) -> Choices:
                                       key=f"train_lr_{task_name}", bind="query-params")
     optimiser = box.selectbox("Optimiser", list(OPTIMISERS), format_func=OPTIMISER_LABELS.get,
                               key="train_optimiser", bind="query-params")
-    eps = box.select_slider("Nudging ε", EPS_CHOICES, value=1e-4, format_func=lambda v: f"{v:.0e}",
+    eps = box.select_slider("Nudging ε", EPS_CHOICES, value=1e-4, format_func=format_eps,
                             key="train_eps", bind="query-params")
     dtype = box.selectbox("Precision", sorted(DTYPES), index=sorted(DTYPES).index(defaults.dtype),
                           key="train_dtype", bind="query-params")
@@ -166,16 +168,16 @@ def _live_body(choices: Choices, sample: int) -> None:
         st.info("Press **Play** to train, or **Step one update**.", icon=":material/info:")
         return
     left, right = st.columns(2)
-    left.plotly_chart(figures.loss_figure(state.history), key="train_loss_chart")
-    right.plotly_chart(figures.cosine_figure(state.history), key="train_cosine_chart")
+    shown.show(figures.loss_figure(state.history), "train_loss_chart", left)
+    shown.show(figures.cosine_figure(state.history), "train_cosine_chart", right)
     left, right = st.columns(2)
-    left.plotly_chart(figures.parameters_figure(state.snapshots), key="train_params_chart")
+    shown.show(figures.parameters_figure(state.snapshots), "train_params_chart", left)
     result = predictions(state, sample % state.data.dataset.inputs.shape[0])
     if state.settings.task == "coupling-spring":
-        right.plotly_chart(figures.springs_figure(result), key="train_prediction_chart")
+        shown.show(figures.springs_figure(result), "train_prediction_chart", right)
     else:
-        right.plotly_chart(figures.prediction_figure(result, classes=state.data.labels is not None),
-                           key="train_prediction_chart")
+        shown.show(figures.prediction_figure(result, classes=state.data.labels is not None),
+                   "train_prediction_chart", right)
 
 
 def _metrics(state: TrainState) -> None:

@@ -1,0 +1,251 @@
+"""Exports, offline: figures as PNG/SVG (kaleido driving the system Chromium), animations as self-contained
+HTML, and the numbers behind each figure as CSV and NPZ. No streamlit here; the app's download buttons
+(:mod:`rhel_viz.ui.figures`) and ``python -m rhel_viz export`` both use these functions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+
+from rhel_viz import experiments, scenarios
+from rhel_viz.plots import echo as echo_plots
+from rhel_viz.plots import gradients as gradient_plots
+from rhel_viz.plots import training as training_plots
+from rhel_viz.presets import Preset
+
+IMAGE_FORMATS = ("png", "svg")
+IMAGE_WIDTH = 1100  # pixels of an exported figure (its height is the figure's own)
+DEFAULT_HEIGHT = 450
+PNG_SCALE = 2  # PNGs at twice the CSS pixel size: sharp on slides
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+CSV_COLUMNS = ("trace", "panel", "point", "x", "y")
+DEFAULT_TRAINING_UPDATES = 30  # a training preset is exported after this many updates
+
+
+def _browser_path() -> None:
+    """Point kaleido (choreographer) at the system Chromium unless BROWSER_PATH is already set."""
+    if "BROWSER_PATH" not in os.environ:
+        found = next((path for path in CHROMIUM_CANDIDATES if os.path.exists(path)), None)
+        found = found or shutil.which("chromium")
+        if found:
+            os.environ["BROWSER_PATH"] = found
+
+
+def _image_options(fig: go.Figure, fmt: str) -> dict:
+    if fmt not in IMAGE_FORMATS:
+        raise ValueError(f"unknown image format {fmt!r}; choose one of {list(IMAGE_FORMATS)}")
+    height = fig.layout.height or DEFAULT_HEIGHT
+    return dict(format=fmt, width=IMAGE_WIDTH, height=height, scale=PNG_SCALE if fmt == "png" else 1)
+
+
+def _static(fig: go.Figure) -> go.Figure:
+    """A still copy: no animation frames (kaleido draws the first frame), a white background for files."""
+    still = go.Figure(data=fig.data, layout=fig.layout)
+    still.update_layout(paper_bgcolor="white", plot_bgcolor="white")
+    still.layout.updatemenus, still.layout.sliders = (), ()
+    return still
+
+
+async def _render(figures: list[go.Figure], formats: list[str]) -> list[bytes]:
+    import kaleido
+
+    # mathjax=False: no MathJax script from a CDN (our figures use no LaTeX); plotly.js comes from the wheel.
+    async with kaleido.Kaleido(n=1, mathjax=False) as renderer:
+        return [await renderer.calc_fig(_static(fig), opts=_image_options(fig, fmt))
+                for fig, fmt in zip(figures, formats, strict=True)]
+
+
+def figure_images(figures: list[go.Figure], formats: list[str]) -> list[bytes]:
+    """Render many figures with one Chromium (figure i in ``formats[i]``: "png" or "svg")."""
+    _browser_path()
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_render(figures, formats))
+    import kaleido  # inside a running event loop: kaleido's sync helper runs it in a thread
+
+    return [kaleido.calc_fig_sync(_static(fig), opts=_image_options(fig, fmt), kopts={"mathjax": False})
+            for fig, fmt in zip(figures, formats, strict=True)]
+
+
+def figure_image(fig: go.Figure, fmt: str) -> bytes:
+    """One figure as PNG or SVG bytes."""
+    return figure_images([fig], [fmt])[0]
+
+
+def figure_html(fig: go.Figure) -> str:
+    """A self-contained HTML file (plotly.js inlined, frames included): plays offline."""
+    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False,
+                       config={"displaylogo": False})
+
+
+def _columns(values) -> np.ndarray | None:
+    if values is None:
+        return None
+    array = np.asarray(values, dtype=object)
+    return array.reshape(-1) if array.ndim else array.reshape(1)
+
+
+def figure_table(fig: go.Figure) -> list[dict]:
+    """The numbers behind a figure, one row per drawn point: trace name, subplot panel, index, x, y.
+
+    Decorations without data (walls, guides with no name) are kept: they are what is drawn. Animation
+    frames are not included (the static traces hold the full trajectories).
+    """
+    rows = []
+    for number, trace in enumerate(fig.data):
+        x, y = _columns(getattr(trace, "x", None)), _columns(getattr(trace, "y", None))
+        if x is None and y is None:
+            continue
+        count = len(x) if x is not None else len(y)
+        name = trace.name or f"trace {number}"
+        panel = f"{getattr(trace, 'xaxis', None) or 'x'}{getattr(trace, 'yaxis', None) or 'y'}"
+        for index in range(count):
+            rows.append({"trace": name, "panel": panel, "point": index,
+                         "x": x[index] if x is not None and index < len(x) else index,
+                         "y": y[index] if y is not None and index < len(y) else ""})
+    return rows
+
+
+def figure_csv(fig: go.Figure) -> str:
+    """:func:`figure_table` as CSV text with the columns :data:`CSV_COLUMNS`."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in figure_table(fig):
+        writer.writerow({key: ("" if value is None else value) for key, value in row.items()})
+    return buffer.getvalue()
+
+
+def figure_npz(fig: go.Figure) -> bytes:
+    """Numeric traces as arrays ``<number>_<name>_x`` / ``_y`` in an NPZ archive."""
+    arrays = {}
+    for number, trace in enumerate(fig.data):
+        for axis in ("x", "y"):
+            values = getattr(trace, axis, None)
+            if values is None:
+                continue
+            try:
+                array = np.asarray(values, dtype=np.float64)
+            except (TypeError, ValueError):
+                continue  # categorical axis: in the CSV only
+            name = "".join(c if c.isalnum() else "_" for c in (trace.name or "trace"))
+            arrays[f"{number:02d}_{name}_{axis}"] = array
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class PresetFigures:
+    """The figures of a preset's page, by file stem; ``animations`` names those exported as HTML too."""
+
+    figures: Mapping[str, go.Figure]
+    animations: tuple[str, ...] = ()
+
+
+def echo_figures(values: Mapping) -> PresetFigures:
+    config = scenarios.problem_config(values)
+    view = experiments.run_echo_view(config, float(values.get("eps", scenarios.DEFAULT_EPS)),
+                                     float(values.get("damping", 0.0)), values.get("integrator", "leapfrog"))
+    return PresetFigures({"echo_animation": echo_plots.animation_figure(view),
+                          "echo_trajectories": echo_plots.trajectories_figure(view),
+                          "echo_phase": echo_plots.phase_portraits_figure(view),
+                          "echo_energy": echo_plots.energy_figure(view)}, animations=("echo_animation",))
+
+
+def gradient_figures(values: Mapping) -> PresetFigures:
+    config = scenarios.problem_config(values)
+    settings = scenarios.lab_settings_from(values)
+    result = experiments.run_gradient_lab(config, settings)
+    sweep = experiments.run_eps_sweep(config, settings)
+    labels = result["labels"]
+    label = values.get("accumulator_param", experiments.DEMO_PARAMETER)
+    index = labels.index(label) if label in labels else 0
+    channel = min(int(values.get("input_channel", 0)), result["rhel_inputs"].shape[1] - 1)
+    coordinate = min(int(values.get("adjoint_coordinate", 0)), result["bptt_costate"]["position"].shape[1] - 1)
+    return PresetFigures({
+        "gradients_bars": gradient_plots.gradient_bars_figure(labels, result["rhel"], result["bptt"]),
+        "gradients_scatter": gradient_plots.gradient_scatter_figure(labels, result["groups"], result["rhel"],
+                                                                    result["bptt"]),
+        "gradients_inputs": gradient_plots.input_gradients_figure(result["time"], result["rhel_inputs"],
+                                                                  result["bptt_inputs"], channel),
+        "gradients_accumulator": gradient_plots.accumulator_figure(
+            result["time"], result["integrand"][:, index], result["readout_part"][index], result["bptt"][index],
+            labels[index]),
+        "gradients_sweep": gradient_plots.eps_sweep_figure(sweep["eps"], sweep["errors"], settings.eps),
+        "gradients_adjoint": gradient_plots.adjoint_figure(result["costate_time"], result["bptt_costate"],
+                                                           result["echo_costate"], coordinate),
+    })
+
+
+def training_figures(values: Mapping, updates: int = DEFAULT_TRAINING_UPDATES) -> PresetFigures:
+    from rhel_viz.train import Diverged, init_state, predictions, train_step
+
+    settings, optimiser, hyper = scenarios.training_choice(values)
+    state = init_state(settings, optimiser)
+    try:
+        for _ in range(updates):
+            train_step(state, hyper)
+    except Diverged:
+        pass  # the curves up to the divergence are still worth exporting
+    sample = int(values.get("train_sample", 0)) % state.data.dataset.inputs.shape[0]
+    result = predictions(state, sample)
+    prediction = (training_plots.springs_figure(result) if settings.task == "coupling-spring"
+                  else training_plots.prediction_figure(result, classes=state.data.labels is not None))
+    return PresetFigures({"training_loss": training_plots.loss_figure(state.history),
+                          "training_cosine": training_plots.cosine_figure(state.history),
+                          "training_parameters": training_plots.parameters_figure(state.snapshots),
+                          "training_prediction": prediction})
+
+
+#: Which pages can be exported headless, and how their figures are built.
+PAGE_FIGURES = {"echo": echo_figures, "gradients": gradient_figures, "training": training_figures}
+
+
+def preset_figures(preset: Preset, training_updates: int = DEFAULT_TRAINING_UPDATES) -> PresetFigures:
+    """Run a preset's experiment and build its page's figures; pages without an exporter raise."""
+    builder = PAGE_FIGURES.get(preset.page)
+    if builder is None:
+        raise ValueError(f"preset {preset.name!r} is on page {preset.page!r}, which has no exporter yet; "
+                         f"exportable pages: {sorted(PAGE_FIGURES)}")
+    if preset.page == "training":
+        return training_figures(preset.params, training_updates)
+    return builder(preset.params)
+
+
+def export_preset(preset: Preset, out: Path, training_updates: int = DEFAULT_TRAINING_UPDATES,
+                  images: bool = True) -> list[Path]:
+    """Write every file of a preset into ``out``: PNG, SVG, CSV and NPZ per figure, HTML per animation."""
+    built = preset_figures(preset, training_updates)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for stem, fig in built.figures.items():
+        written.append(_write(out / f"{stem}.csv", figure_csv(fig)))
+        written.append(_write(out / f"{stem}.npz", figure_npz(fig)))
+        if stem in built.animations:
+            written.append(_write(out / f"{stem}.html", figure_html(fig)))
+    if images:
+        jobs = [(stem, fmt) for stem in built.figures for fmt in IMAGE_FORMATS]
+        rendered = figure_images([built.figures[stem] for stem, _ in jobs], [fmt for _, fmt in jobs])
+        written += [_write(out / f"{stem}.{fmt}", data) for (stem, fmt), data in zip(jobs, rendered, strict=True)]
+    (out / "preset.txt").write_text(f"{preset.name}\n{preset.purpose}\n{preset.url()}\n", encoding="utf-8")
+    return [*written, out / "preset.txt"]
+
+
+def _write(path: Path, data: str | bytes) -> Path:
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return path

@@ -1,0 +1,276 @@
+"""The URL is the state: a registry of every bound control per page, short-name links, ignored-value notes,
+lecture flags (``present``, ``hide``) and the "copy link" box.
+
+Streamlit's ``bind="query-params"`` writes a selectbox/radio/select_slider value to the URL as its
+*formatted label* (``system=Linear+HRU``, ``eps=1e-04``) and silently drops anything else. We keep
+those labels as the canonical form (readable, and seeded by Streamlit itself), and also accept the
+registries' short names (``system=linear``, ``eps=0.0001``): :func:`start` rewrites them into the
+labels before the widgets are created, so the URL then shows the canonical form. Values that are
+neither, unknown keys and out-of-range numbers are removed from the URL and listed in a visible note.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+from rhel_viz.integrators import INTEGRATORS
+from rhel_viz.losses import LOSSES
+from rhel_viz.presets import Preset, format_value, load_presets
+from rhel_viz.problems import DTYPES
+from rhel_viz.rhel import ESTIMATORS
+from rhel_viz.systems import SYSTEMS
+from rhel_viz.tasks import DELAY_CHOICES, HRU_SYSTEMS, TASKS, WIDTH_CHOICES
+from rhel_viz.train import OPTIMISERS
+from rhel_viz.ui import controls, text
+from rhel_viz.ui import training as training_ui
+from rhel_viz.ui.lecture import HIDE, PRESENT, Lecture, lecture_flags
+
+STREAMLIT_PARAMS = ("embed", "embed_options")  # Streamlit's own, left alone
+PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
+MAX_INDEX = 63  # widest dynamic index widget (input channel, costate coordinate)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A selectbox / radio / select_slider: its options and the label function of the widget."""
+
+    options: tuple
+    label: Callable[[Any], str] = str
+
+    def resolve(self, raw: str) -> tuple[bool, Any]:
+        """(valid, option to put in session state or None when Streamlit reads the raw value itself)."""
+        if raw in {self.label(option) for option in self.options}:
+            return True, None
+        for option in self.options:
+            if raw == format_value(option) or raw == str(option):
+                return True, option
+            if isinstance(option, int | float) and not isinstance(option, bool) and _close(raw, option):
+                return True, option
+        return False, None
+
+    def describe(self) -> str:
+        return ", ".join(format_value(option) for option in self.options)
+
+
+@dataclass(frozen=True)
+class Number:
+    """A slider or number input: a range, maybe integers only."""
+
+    low: float
+    high: float
+    integer: bool = False
+
+    def resolve(self, raw: str) -> tuple[bool, Any]:
+        try:
+            value = float(raw)
+        except ValueError:
+            return False, None
+        ok = math.isfinite(value) and self.low <= value <= self.high and (not self.integer or value.is_integer())
+        return ok, None
+
+    def describe(self) -> str:
+        kind = "an integer" if self.integer else "a number"
+        return f"{kind} from {self.low:g} to {self.high:g}"
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A toggle or checkbox."""
+
+    def resolve(self, raw: str) -> tuple[bool, Any]:
+        return raw.lower() in ("true", "false"), None
+
+    def describe(self) -> str:
+        return "true or false"
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A free-form option list computed at run time (parameter labels): checked by shape only."""
+
+    regex: str
+
+    def resolve(self, raw: str) -> tuple[bool, Any]:
+        return re.fullmatch(self.regex, raw) is not None, None
+
+    def describe(self) -> str:
+        return "a parameter label such as k_coupling[0]"
+
+
+Spec = Choice | Number | Flag | Pattern
+
+_RANGES = controls.SPRING_RANGES
+PROBLEM_PARAMS: dict[str, Spec] = {
+    "system": Choice(tuple(SYSTEMS), controls.SYSTEM_LABELS.get),
+    "loss": Choice(tuple(sorted(LOSSES))),
+    "steps": Choice(controls.STEP_CHOICES),
+    "h": Number(0.01, 1.0),
+    "dtype": Choice(tuple(sorted(DTYPES))),
+    "seed": Number(0, 10_000, integer=True),
+    "eps": Choice(controls.EPS_CHOICES, controls.format_eps),
+    "damping": Number(0.0, 0.5),
+    "integrator": Choice(tuple(INTEGRATORS), controls.INTEGRATOR_LABELS.get),
+}
+SPRING_PARAMS: dict[str, Spec] = {
+    "mass_1": Number(*_RANGES.mass), "mass_2": Number(*_RANGES.mass),
+    "k_wall": Number(*_RANGES.stiffness), "k_coupling": Number(*_RANGES.stiffness),
+    "q0": Number(*_RANGES.initial_position), "drive_amp": Number(*_RANGES.drive_amplitude),
+    "drive_freq": Number(*_RANGES.drive_frequency),
+}
+LAB_PARAMS: dict[str, Spec] = {
+    "estimator": Choice(tuple(ESTIMATORS)),
+    "break_friction": Flag(), "break_integrator": Flag(), "break_full_step": Flag(),
+    "input_channel": Number(0, MAX_INDEX, integer=True),
+    "accumulator_param": Pattern(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+(,\d+)*\])?"),
+    "adjoint_coordinate": Number(0, MAX_INDEX, integer=True),
+}
+TRAINING_PARAMS: dict[str, Spec] = {
+    "train_task": Choice(tuple(TASKS), lambda name: TASKS[name].title),
+    "train_system": Choice(HRU_SYSTEMS, controls.SYSTEM_LABELS.get),
+    "train_width": Choice(WIDTH_CHOICES),
+    "train_delay": Choice(DELAY_CHOICES),
+    "train_optimiser": Choice(tuple(OPTIMISERS), training_ui.OPTIMISER_LABELS.get),
+    "train_eps": Choice(controls.EPS_CHOICES, controls.format_eps),
+    "train_dtype": Choice(tuple(sorted(DTYPES))),
+    "train_seed": Number(0, 10_000, integer=True),
+    "train_sample": Number(0, training_ui.MAX_SAMPLE, integer=True),
+    **{f"train_steps_{name}": Choice(task.step_choices) for name, task in TASKS.items()},
+    **{f"train_lr_{name}": Choice(training_ui.LEARNING_RATES) for name in TASKS},
+}
+#: Every URL parameter each page understands, by ``url_path`` ("" is Home). A page missing here
+#: (say, a new one) is not checked: its parameters go to Streamlit unchanged.
+PAGE_PARAMS: dict[str, dict[str, Spec]] = {
+    "": {},
+    "echo": {**PROBLEM_PARAMS, **SPRING_PARAMS},
+    "gradients": {**PROBLEM_PARAMS, **LAB_PARAMS},
+    "training": TRAINING_PARAMS,
+}
+
+
+def _close(raw: str, option: float) -> bool:
+    try:
+        return math.isclose(float(raw), float(option), rel_tol=1e-9, abs_tol=0.0)
+    except ValueError:
+        return False
+
+
+def check(page: str, query: Mapping[str, list[str]]) -> tuple[dict[str, Any], list[str], list[str]]:
+    """Check a page's raw query parameters against the registry (pure; :func:`start` applies the result).
+
+    Returns (canonical labels of the values given by short name, keys to drop, notes for the drops).
+    A page that is not in :data:`PAGE_PARAMS` is not checked.
+    """
+    specs = PAGE_PARAMS.get(page)
+    if specs is None:
+        return {}, [], []
+    translated, dropped, notes = {}, [], []
+    for key, values in query.items():
+        if key in (PRESENT, HIDE, *STREAMLIT_PARAMS):
+            continue
+        raw = values[-1] if values else ""
+        spec = specs.get(key)
+        if spec is None:
+            dropped.append(key)
+            notes.append(f"`{key}={raw}` (this page has no such control)")
+            continue
+        valid, option = spec.resolve(raw) if len(values) == 1 else (False, None)
+        if not valid:
+            dropped.append(key)
+            notes.append(f"`{key}={raw}` (expected {spec.describe()})")
+        elif option is not None:
+            translated[key] = spec.label(option)
+    return translated, dropped, notes
+
+
+def start(page: str) -> Lecture:
+    """Before the page runs: translate short names, drop and report bad values, apply the lecture flags."""
+    query = {key: st.query_params.get_all(key) for key in st.query_params}
+    translated, dropped, notes = check(page, query)
+    lecture, flag_notes = lecture_flags(st.query_params.to_dict())
+    if translated:
+        _rewrite(query, translated)
+    for key in dropped:
+        try:
+            del st.query_params[key]
+        except Exception:  # noqa: BLE001 - a key bound to a widget this run: Streamlit drops it itself
+            pass
+    notes += flag_notes
+    if notes:
+        st.warning(text.asset_text("url_ignored.md").format(params="\n".join(f"- {note}" for note in notes)),
+                   icon=":material/link_off:")
+    _style(lecture)
+    return lecture
+
+
+def _rewrite(query: dict[str, list[str]], translated: dict[str, str]) -> None:
+    """Replace short names by the labels Streamlit seeds widgets from, in the URL and in the seeding snapshot.
+
+    Streamlit reads a bound widget's first value from the query string captured when the run
+    started (``set_initial_query_params``); an assignment to ``st.query_params`` alone comes too late.
+    """
+    rewritten = {**query, **{key: [label] for key, label in translated.items()}}
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        with ctx.session_state.query_params() as params:
+            params.set_initial_query_params(urlencode([(k, v) for k, vs in rewritten.items() for v in vs]))
+    for key, label in translated.items():
+        try:
+            st.query_params[key] = label
+        except Exception:  # noqa: BLE001 - already bound (not a fresh link): the widget keeps its value
+            pass
+
+
+def _style(lecture: Lecture) -> None:
+    css = []
+    if lecture.present:
+        css.append(text.asset_text("present.css"))
+    if not lecture.show_controls:
+        css.append(text.asset_text("hide_controls.css"))
+    if css:
+        st.html("<style>" + "\n".join(css) + "</style>")
+
+
+def current_link() -> str:
+    """The URL of this view, with every bound control's current value (call after the page's widgets)."""
+    base = st.context.url or ""
+    query = {key: st.query_params.get_all(key) for key in st.query_params}
+    encoded = urlencode([(key, value) for key, values in query.items() for value in values])
+    return base + (f"?{encoded}" if encoded else "")
+
+
+def link_box(container, lecture: Lecture) -> None:
+    """The "copy link" box (Streamlit's code block has a copy button)."""
+    if lecture.show_link:
+        container.caption("Link to this view (controls and seed included):")
+        container.code(current_link(), language=None, wrap_lines=True)
+
+
+def preset_query(preset: Preset) -> dict[str, str]:
+    """A preset's query parameters in the canonical (label) form that Streamlit seeds widgets from."""
+    specs = PAGE_PARAMS.get(preset.page, {})
+    query = {}
+    for key, value in preset.params.items():
+        spec = specs.get(key)
+        query[key] = spec.label(value) if isinstance(spec, Choice) else format_value(value)
+    return query
+
+
+def preset_links(pages_dir: Path = PAGES_DIR) -> None:
+    """One link per preset (label form of the values), with its purpose; presets of missing pages are greyed."""
+    for preset in load_presets().values():
+        page_file = pages_dir / f"{preset.page}.py"
+        if not page_file.exists():
+            st.markdown(f"**{preset.name}** (the *{preset.page}* page is not in this version)  \n{preset.purpose}")
+            continue
+        st.page_link(f"pages/{preset.page}.py", label=preset.name, icon=":material/slideshow:",
+                     query_params=preset_query(preset))
+        st.caption(preset.purpose)
