@@ -116,3 +116,19 @@ def test_play_trains_live_in_a_fragment_and_sessions_are_independent(app_url, pa
         assert_page_healthy(other)
     finally:
         other.context.close()
+
+
+@pytest.mark.browser
+def test_keyboard_shortcuts_step_and_reset(app_url, page):
+    page.goto(app_url + "/training", wait_until="domcontentloaded")
+    wait_for_run(page)
+    page.get_by_role("heading", name="Training playground").click()  # focus the page, not a widget
+    page.keyboard.press("n")
+    wait_for_run(page)
+    page.wait_for_function("/Updates\\s*\\n*\\s*1\\b/.test(document.body.innerText)", timeout=60_000)
+    assert _updates(page) == 1
+    page.keyboard.press("x")
+    wait_for_run(page)
+    page.wait_for_function("/Updates\\s*\\n*\\s*0\\b/.test(document.body.innerText)", timeout=30_000)
+    assert _updates(page) == 0
+    assert_page_healthy(page)

@@ -117,17 +117,22 @@ def _step_once(hyper: Hyper) -> None:
             pass  # the message is on the state and shown by the live view
 
 
+#: Keyboard shortcuts (shown on the buttons): a lecturer can drive training without the mouse.
+SHORTCUTS = {"play": "P", "pause": "K", "step": "N", "reset": "X"}
+
+
 def buttons(choices: Choices) -> None:
-    """Play, pause, one update, reset."""
+    """Play, pause, one update, reset; each with a keyboard shortcut."""
     running = st.session_state.get(RUNNING_KEY, False)
     play, pause, once, reset = st.columns(4)
     play.button("Play", key="train_play", on_click=_play, disabled=running, icon=":material/play_arrow:",
-                width="stretch")
+                width="stretch", shortcut=SHORTCUTS["play"])
     pause.button("Pause", key="train_pause", on_click=_pause, disabled=not running, icon=":material/pause:",
-                 width="stretch")
+                 width="stretch", shortcut=SHORTCUTS["pause"])
     once.button("Step one update", key="train_step", on_click=_step_once, args=(choices.hyper,),
-                icon=":material/skip_next:", width="stretch")
-    reset.button("Reset", key="train_reset", on_click=_reset, icon=":material/restart_alt:", width="stretch")
+                icon=":material/skip_next:", width="stretch", shortcut=SHORTCUTS["step"])
+    reset.button("Reset", key="train_reset", on_click=_reset, icon=":material/restart_alt:", width="stretch",
+                 shortcut=SHORTCUTS["reset"])
 
 
 def _advance(state: TrainState, hyper: Hyper) -> None:
