@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rhel_viz.integrators import State, step
-from rhel_viz.rhel import TRACE_COUNTS, cotangent_nudge, echo
+from rhel_viz.rhel import TRACE_COUNTS, cotangent_nudge, echo_pair
 from rhel_viz.systems import LinearHRU, NonlinearHRU, Params
 
 HAMILTONIAN_KEYS = {"linear": ("A", "B"), "nonlinear": ("W", "b", "c", "alpha", "B")}
@@ -108,13 +108,9 @@ def _rhel_forward(system, params, inputs, step_size, eps):
 def _rhel_backward(system, residual, position_cotangents):
     params, inputs, step_size, eps, final_state = residual
     damping = jnp.zeros((), inputs.dtype)
-    echoes = jax.vmap(
-        lambda e: echo(system, params, final_state, inputs, position_cotangents, cotangent_nudge, step_size,
-                       damping, e, "leapfrog")
-    )(jnp.stack([eps, -eps]))
-    scale = 0.5 / eps
-    param_cotangent = jax.tree.map(lambda leaf: scale * (leaf[0] - leaf[1]), echoes.param_integrand_sum)
-    input_cotangent = scale * (echoes.input_integrand[0] - echoes.input_integrand[1])
+    pair = echo_pair(system, params, final_state, inputs, position_cotangents, cotangent_nudge, step_size, damping,
+                     eps, "leapfrog")
+    param_cotangent, input_cotangent = pair.param_gradients, pair.input_gradients
     return param_cotangent, input_cotangent, jnp.zeros_like(step_size), jnp.zeros_like(eps)
 
 
