@@ -164,12 +164,12 @@ def print_figures(figures: dict[str, Any], indent: str = "  ") -> None:
         if isinstance(value, list) and value and all(isinstance(row, dict) for row in value):
             columns = list(dict.fromkeys(column for row in value for column in row))
             shared = {column for column in columns if len({_cell(row.get(column, "")) for row in value}) == 1}
+            print(f"{indent}{key}:")
             for column in (column for column in columns if column in shared):
-                print(f"{indent}{column:<40} {_cell(value[0].get(column, ''))} (every row)")
+                print(f"{indent}  {column} = {_cell(value[0].get(column, ''))} in every row")
             columns = [column for column in columns if column not in shared]
             cells = [[_cell(row.get(column, "")) for column in columns] for row in value]
             widths = [max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)]
-            print(f"{indent}{key}:")
             print(indent + "  " + "  ".join(column.rjust(width) for column, width in zip(columns, widths, strict=True)))
             for line in cells:
                 print(indent + "  " + "  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
