@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,14 +22,15 @@ METHOD_STYLES: dict[str, tuple[str, str, str]] = {  # method -> (label, colour, 
     "bptt": ("BPTT (jax.grad)", BPTT, "solid"),
     "memory-floor": ("must exist anyway", ECHO, "dash"),
 }
+MODEL_SHORT = {"hru": "HRU layer", "hssm4": "4-layer HSSM"}
 MODEL_LABELS = {"hru": "one HRU layer (P = 64, H = 32)", "hssm4": "4-layer linear HSSM (P = 64, H = 32)"}
 SUMMARY_COLUMNS = {
-    "rhel_growth_over_must_exist": "RHEL growth / must-exist growth",
-    "bptt_growth_over_must_exist": "BPTT growth / must-exist growth",
-    "must_exist_growth_mb": "must-exist growth (MB)",
-    "rhel_peak_growth_mb": "RHEL growth (MB)",
-    "bptt_peak_growth_mb": "BPTT growth (MB)",
-    "rhel_over_bptt_time_at_longest": "RHEL time / BPTT time (longest N)",
+    "rhel_growth_over_must_exist": "RHEL growth ÷ must-exist",
+    "bptt_growth_over_must_exist": "BPTT growth ÷ must-exist",
+    "must_exist_growth_mb": "must-exist MB",
+    "rhel_peak_growth_mb": "RHEL MB",
+    "bptt_peak_growth_mb": "BPTT MB",
+    "rhel_over_bptt_time_at_longest": "time RHEL ÷ BPTT",
 }
 
 
@@ -50,7 +52,10 @@ def agreement_figure(rows: Sequence[Mapping[str, Any]]) -> go.Figure:
     fig.update_layout(barmode="group", bargap=0.25)
     fig.update_yaxes(range=list(AGREEMENT_RANGE), tickvals=list(AGREEMENT_TICKS))
     fig.add_hline(y=1.0, line=dict(color=NEUTRAL, dash="dot", width=1))
-    return base_layout(fig, height=360)
+    base_layout(fig, height=380)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="center", x=0.5),
+                      margin=dict(t=40, b=60))
+    return fig
 
 
 def agreement_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
@@ -81,9 +86,7 @@ def time_figure(rows: Sequence[Mapping[str, Any]], title: str | None = None) -> 
                          array=[row["seconds_max"] - m for row, m in zip(chosen, medians, strict=True)],
                          arrayminus=[m - row["seconds_min"] for row, m in zip(chosen, medians, strict=True)]),
             hovertemplate="N = %{x}<br>%{y:.4g} s<extra>" + label + "</extra>"))
-    fig.update_xaxes(type="log", title="sequence length N")
-    fig.update_yaxes(type="log", title="seconds (median)")
-    return base_layout(fig, title=title, height=340)
+    return _finish_scaling(fig, rows, "seconds (median, min-max bars)", title)
 
 
 def memory_figure(rows: Sequence[Mapping[str, Any]], title: str | None = None) -> go.Figure:
@@ -101,16 +104,36 @@ def memory_figure(rows: Sequence[Mapping[str, Any]], title: str | None = None) -
         fig.add_trace(go.Scatter(x=[row["seq_len"] for row in rhel_rows], y=[row["must_exist_mb"] for row in rhel_rows],
                                  name=label, mode="lines+markers", line=dict(color=colour, dash=dash),
                                  hovertemplate="N = %{x}<br>%{y:.4g} MB<extra>" + label + "</extra>"))
-    fig.update_xaxes(type="log", title="sequence length N")
-    fig.update_yaxes(type="log", title="XLA peak memory (MB)")
-    return base_layout(fig, title=title, height=340)
+    return _finish_scaling(fig, rows, "XLA peak memory (MB)", title)
 
 
 def summary_table(summary: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per model: memory growth ratios and the time ratio (the acceptance figures)."""
+    """One row per model: peak-memory growth over N (MB, and as a ratio to what must exist anyway), and
+    the RHEL/BPTT time ratio at the longest N (the acceptance figures)."""
     records = []
     for model, entry in summary.items():
-        record = {"model": MODEL_LABELS.get(model, model), "N": f"{entry['from']:,} → {entry['to']:,}"}
+        record = {"model": MODEL_SHORT.get(model, model), "N": f"{entry['from']:,} → {entry['to']:,}"}
         record.update({label: entry[key] for key, label in SUMMARY_COLUMNS.items() if key in entry})
         records.append(record)
     return pd.DataFrame(records)
+
+
+def _finish_scaling(fig: go.Figure, rows: Sequence[Mapping[str, Any]], y_title: str, title: str | None) -> go.Figure:
+    """Log-log axes with a tick at every measured length, legend under the plot."""
+    lengths = sorted({row["seq_len"] for row in rows})
+    fig.update_xaxes(type="log", title="sequence length N", tickvals=lengths,
+                     ticktext=[f"{length // 1000}k" if length >= 1000 else str(length) for length in lengths])
+    values = [value for trace in fig.data for value in (trace.y or ()) if value and value > 0]
+    fig.update_yaxes(type="log", title=y_title, tickvals=_one_two_five(min(values), max(values)) if values else None)
+    base_layout(fig, title=title, height=380)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="center", x=0.5),
+                      margin=dict(b=90))
+    return fig
+
+
+def _one_two_five(low: float, high: float) -> list[float]:
+    """Log-axis ticks at 1, 2 and 5 times each power of ten between ``low`` and ``high`` (labelled in full)."""
+    ticks = []
+    for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        ticks.extend(mantissa * 10.0**exponent for mantissa in (1, 2, 5))
+    return [tick for tick in ticks if low / 2 <= tick <= high * 2]
