@@ -31,13 +31,16 @@ text.markdown("deep_agreement")
 
 st.subheader("Memory and time against sequence length")
 model = st.selectbox("Model", MODELS, format_func=plots.MODEL_LABELS.get, key="deep_model", bind="query-params")
-st.markdown(f"**Live, on this server**: N = {', '.join(map(str, LIVE_SEQ_LENS))}, float32, ε = 0.1 "
-            "(compiled and timed once per server, then cached).")
-live = cache.live_scaling(model)
-left, right = st.columns(2)
-left.plotly_chart(plots.memory_figure(live["rows"], "XLA peak memory"), key="deep_live_memory")
-right.plotly_chart(plots.time_figure(live["rows"], "Gradient time"), key="deep_live_time")
-st.dataframe(plots.summary_table({model: live["summary"]}), hide_index=True, key="deep_live_summary")
+live_on = st.toggle(f"Measure live on this server: N = {', '.join(map(str, LIVE_SEQ_LENS))}, float32, ε = 0.1",
+                    key="deep_live", bind="query-params",
+                    help="compiles and times every method at each length once per server (seconds for the HRU "
+                    "layer, about half a minute for the HSSM), then cached")
+if live_on:
+    live = cache.live_scaling(model)
+    left, right = st.columns(2)
+    left.plotly_chart(plots.memory_figure(live["rows"], "XLA peak memory (live)"), key="deep_live_memory")
+    right.plotly_chart(plots.time_figure(live["rows"], "Gradient time (live)"), key="deep_live_time")
+    st.dataframe(plots.summary_table({model: live["summary"]}), hide_index=True, key="deep_live_summary")
 
 st.markdown("**Benchmark, 1k to 50k steps** (`python -m rhel_viz bench scaling`, every configuration in a "
             "fresh process, median of warm runs)")

@@ -40,7 +40,7 @@ MODELS = ("hru", "hssm4")
 METHODS = ("forward", "rhel", "bptt")
 MEMORY_FLOOR = "memory-floor"  # hssm4 only: the must-exist yardstick
 SEQ_LENS = (1_000, 4_000, 16_000, 50_000)
-REPEATS = 5
+REPEATS = 7  # warm runs per configuration (the median is quoted)
 HRU_OSCILLATORS, HRU_WIDTH = 64, 32  # P and H of the benchmark's HRU layers
 HSSM_DEPTH = 4
 DTYPE = "float32"  # the training precision
@@ -200,6 +200,10 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         entry["bptt_growth_over_must_exist"] = entry["bptt_peak_growth_mb"] / must_exist_growth
         entry["rhel_over_bptt_time_at_longest"] = (by_key[(long, "rhel")]["seconds_median"]
                                                    / by_key[(long, "bptt")]["seconds_median"])
+        # The best-of-runs ratio as well: the median is what we quote, the minimum is less sensitive to
+        # other processes on a shared machine (each configuration runs at a different moment).
+        entry["rhel_over_bptt_min_time_at_longest"] = (by_key[(long, "rhel")]["seconds_min"]
+                                                       / by_key[(long, "bptt")]["seconds_min"])
         entry["memory_ok"] = entry["rhel_growth_over_must_exist"] <= MEMORY_BOUND
         entry["time_ok"] = entry["rhel_over_bptt_time_at_longest"] <= TIME_BOUND
         summary[model] = entry

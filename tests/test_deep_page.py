@@ -20,7 +20,7 @@ def test_widgets_by_key_and_fig4_axes():
     at = _deep()
     assert not at.exception
     charts = at.get("plotly_chart")
-    assert len(charts) >= 3  # agreement, live memory, live time (+ the saved benchmark's two)
+    assert len(charts) == 3  # agreement, and the saved benchmark's memory and time
     spec = json.loads(charts[0].proto.spec)
     assert spec["layout"]["yaxis"]["range"] == [0.3, 1.1] and spec["layout"]["yaxis"]["tickvals"] == [0.5, 1.0]
     table = at.dataframe[0].value  # the exact values: linear HSSM, float64, eps = 0.1 is exact
@@ -31,8 +31,12 @@ def test_widgets_by_key_and_fig4_axes():
     assert (at.dataframe[0].value["cosine"] > 0.99).all()
     at.select_slider(key="deep_eps").set_value(1e-3).run()
     assert not at.exception
+    n_charts = len(at.get("plotly_chart"))
+    at.toggle(key="deep_live").set_value(True).run()  # live measurements on demand (one HRU layer)
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == n_charts + 2
     live = at.dataframe[1].value
-    assert live["RHEL growth / must-exist growth"].iloc[0] <= 1.2
+    assert live["RHEL growth ÷ must-exist"].iloc[0] <= 1.2
 
 
 @pytest.mark.browser

@@ -47,6 +47,7 @@ def test_summary_ratios():
     for seq_len, scale in ((1000, 1.0), (4000, 4.0)):
         for method, peak in (("forward", 1.0), ("rhel", 2.0), ("bptt", 5.0)):
             rows.append({"model": "hru", "seq_len": seq_len, "method": method, "seconds_median": scale * peak,
+                         "seconds_min": scale * peak,
                          "peak_mb": scale * peak, "temp_mb": 0.0, "must_exist_mb": scale * 2.0})
     summary = summarise(rows)["hru"]
     assert summary["rhel_growth_over_must_exist"] == pytest.approx(1.0)
