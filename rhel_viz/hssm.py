@@ -122,9 +122,10 @@ def hru_positions_memory_floor(system: LinearHRU | NonlinearHRU, params: Params,
                                step_size: jax.Array) -> jax.Array:
     """HRU layer positions with a *stand-in* backward that keeps nothing: a memory measurement, not a gradient.
 
-    Its backward returns zero parameter cotangents and a local input cotangent (dL/dq_t B, one
-    matrix product per step, no time recursion), so the rest of the model runs its ordinary
-    backward. The peak memory of an HSSM built on it is what exists whatever the HRUs' backward
+    It keeps the layer's inputs (as RHEL does: they are replayed by the echo) and its backward
+    returns local products of the arrays that must exist (dL/dq_t B as the input cotangent, the sum
+    of dL/dq_t u_t^T for B, zeros for the rest; no time recursion), so the rest of the model runs
+    its ordinary backward. The peak memory of an HSSM built on it is what exists whatever the HRUs' backward
     does: the block activations autodiff stores around the HRUs, the HRUs' inputs and outputs and
     their cotangents. RHEL's peak is compared with it (:mod:`rhel_viz.memory`).
     """
@@ -133,13 +134,15 @@ def hru_positions_memory_floor(system: LinearHRU | NonlinearHRU, params: Params,
 
 def _floor_forward(system, params, inputs, step_size):
     positions, _ = hru_positions(system, params, inputs, step_size)
-    return positions, (params, step_size)
+    return positions, (params, inputs, step_size)  # the layer's inputs must exist anyway (so does RHEL keep them)
 
 
 def _floor_backward(system, residual, position_cotangents):
-    params, step_size = residual
+    params, inputs, step_size = residual
+    param_cotangent = jax.tree.map(jnp.zeros_like, params)
+    param_cotangent["B"] = position_cotangents.T @ inputs  # local products of what must exist: no time recursion
     input_cotangent = position_cotangents @ params["B"]
-    return jax.tree.map(jnp.zeros_like, params), input_cotangent, jnp.zeros_like(step_size)
+    return param_cotangent, input_cotangent, jnp.zeros_like(step_size)
 
 
 hru_positions_memory_floor.defvjp(_floor_forward, _floor_backward)
