@@ -120,7 +120,7 @@ hru_positions_rhel.defvjp(_rhel_forward, _rhel_backward)
 @partial(jax.custom_vjp, nondiff_argnums=(0,))
 def hru_positions_memory_floor(system: LinearHRU | NonlinearHRU, params: Params, inputs: jax.Array,
                                step_size: jax.Array) -> jax.Array:
-    """HRU layer positions with a *stand-in* backward that keeps nothing: a memory measurement, not a gradient.
+    """HRU layer positions with a *stand-in* backward that keeps only its inputs: a memory measurement, not a gradient.
 
     It keeps the layer's inputs (as RHEL does: they are replayed by the echo) and its backward
     returns local products of the arrays that must exist (dL/dq_t B as the input cotangent, the sum

@@ -15,7 +15,7 @@ process's peak resident set size is reported beside it (``rss_peak_mb``, CPU onl
 * ``hssm4``, a 4-block HSSM: everything autodiff keeps *around* the HRUs (encoder output, norms,
   GELU and GLU activations, residual stream), the HRUs' inputs and outputs, and their cotangents.
   These exist whatever the HRUs' backward does, so we *measure* them: the same HSSM whose HRU
-  backward is a stand-in that keeps nothing (:func:`rhel_viz.hssm.hru_positions_memory_floor`,
+  backward is a stand-in that keeps only its inputs (:func:`rhel_viz.hssm.hru_positions_memory_floor`,
   method ``memory-floor``). RHEL's growth over that floor is the HRU layers' own memory.
 
 The acceptance ratio is RHEL's peak growth over the must-exist growth, from the shortest to the
@@ -170,7 +170,7 @@ def run_all(models: tuple[str, ...] = MODELS, seq_lens: tuple[int, ...] = SEQ_LE
 
 MUST_EXIST_TEXT = {
     "hru": "u, y*, w (the layer's data, whose per-step loss gradients are its output cotangents) and dL/du",
-    "hssm4": "the peak of the same HSSM with a stand-in HRU backward that keeps nothing (method memory-floor): "
+    "hssm4": "the peak of the same HSSM with a stand-in HRU backward that keeps only its inputs (method memory-floor): "
              "block activations, HRU inputs/outputs and their cotangents",
 }
 
