@@ -15,6 +15,7 @@ PAGES = [
     st.Page("pages/gradients.py", title="Gradient lab", icon=":material/compare_arrows:", url_path="gradients"),
     st.Page("pages/training.py", title="Training playground", icon=":material/model_training:",
             url_path="training"),
+    st.Page("pages/deep.py", title="Deep and long", icon=":material/stacks:", url_path="deep"),
 ]
 
 page = st.navigation(PAGES)

@@ -36,10 +36,15 @@ def timed(function: Callable[[], Any], repeats: int = 7) -> dict[str, float]:
 
 @register("scaling")
 def scaling() -> dict[str, Any]:
-    """Forward / RHEL / BPTT time and memory for one HRU layer and a 4-layer HSSM, 1k to 50k steps."""
-    from rhel_viz.scaling import run_all
+    """Forward / RHEL / BPTT time and memory for one HRU layer and a 4-layer HSSM, 1k to 50k steps.
 
-    return run_all()
+    Also saved to ``assets/bench/scaling.json`` (with the machine) for the Deep and long page.
+    """
+    from rhel_viz.scaling import run_all, write_results
+
+    report = run_all()
+    report["saved_to"] = str(write_results(report))
+    return report
 
 SLIDER_TARGET_S = 0.050  # one slider move on the gradient lab, recomputed (not cached)
 SWEEP_TARGET_S = 1.0  # the eps sweep: >= 12 eps values, two dtypes, both estimators

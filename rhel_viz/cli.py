@@ -174,10 +174,36 @@ def _run_bench(names: list[str], as_json: bool) -> int:
         return 2
     results = {name: bench.BENCHMARKS[name]() for name in (names or sorted(bench.BENCHMARKS))}
     if as_json:
-        print(json.dumps(results))
+        print(json.dumps(results[names[0]] if len(names) == 1 else results))
     else:
         for name, figures in results.items():
             print(f"== {name}")
-            for key, value in figures.items():
-                print(f"  {key:<40} {value:.6g}" if isinstance(value, float) else f"  {key:<40} {value}")
+            print_figures(figures)
     return 0
+
+
+def _cell(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def print_figures(figures: dict[str, Any], indent: str = "  ") -> None:
+    """A benchmark's figures as text: scalars one per line, lists of rows as an aligned table
+    (one row per configuration), nested dicts indented under their key."""
+    for key, value in figures.items():
+        if isinstance(value, list) and value and all(isinstance(row, dict) for row in value):
+            columns = list(dict.fromkeys(column for row in value for column in row))
+            shared = {column for column in columns if len({_cell(row.get(column, "")) for row in value}) == 1}
+            print(f"{indent}{key}:")
+            for column in (column for column in columns if column in shared):
+                print(f"{indent}  {column} = {_cell(value[0].get(column, ''))} in every row")
+            columns = [column for column in columns if column not in shared]
+            cells = [[_cell(row.get(column, "")) for column in columns] for row in value]
+            widths = [max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)]
+            print(indent + "  " + "  ".join(column.rjust(width) for column, width in zip(columns, widths, strict=True)))
+            for line in cells:
+                print(indent + "  " + "  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
+        elif isinstance(value, dict):
+            print(f"{indent}{key}:")
+            print_figures(value, indent + "  ")
+        else:
+            print(f"{indent}{key:<40} {_cell(value) if isinstance(value, float) else value}")

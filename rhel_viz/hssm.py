@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rhel_viz.integrators import State, step
-from rhel_viz.rhel import TRACE_COUNTS, cotangent_nudge, echo
+from rhel_viz.rhel import TRACE_COUNTS, cotangent_nudge, echo_pair
 from rhel_viz.systems import LinearHRU, NonlinearHRU, Params
 
 HAMILTONIAN_KEYS = {"linear": ("A", "B"), "nonlinear": ("W", "b", "c", "alpha", "B")}
@@ -108,17 +108,48 @@ def _rhel_forward(system, params, inputs, step_size, eps):
 def _rhel_backward(system, residual, position_cotangents):
     params, inputs, step_size, eps, final_state = residual
     damping = jnp.zeros((), inputs.dtype)
-    echoes = jax.vmap(
-        lambda e: echo(system, params, final_state, inputs, position_cotangents, cotangent_nudge, step_size,
-                       damping, e, "leapfrog")
-    )(jnp.stack([eps, -eps]))
-    scale = 0.5 / eps
-    param_cotangent = jax.tree.map(lambda leaf: scale * (leaf[0] - leaf[1]), echoes.param_integrand_sum)
-    input_cotangent = scale * (echoes.input_integrand[0] - echoes.input_integrand[1])
+    pair = echo_pair(system, params, final_state, inputs, position_cotangents, cotangent_nudge, step_size, damping,
+                     eps, "leapfrog")
+    param_cotangent, input_cotangent = pair.param_gradients, pair.input_gradients
     return param_cotangent, input_cotangent, jnp.zeros_like(step_size), jnp.zeros_like(eps)
 
 
 hru_positions_rhel.defvjp(_rhel_forward, _rhel_backward)
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(0,))
+def hru_positions_memory_floor(system: LinearHRU | NonlinearHRU, params: Params, inputs: jax.Array,
+                               step_size: jax.Array) -> jax.Array:
+    """HRU layer positions with a *stand-in* backward that keeps only its inputs: a memory measurement, not a gradient.
+
+    It keeps the layer's inputs (as RHEL does: they are replayed by the echo) and its backward
+    returns local products of the arrays that must exist (dL/dq_t B as the input cotangent, the sum
+    of dL/dq_t u_t^T for B, zeros for the rest; no time recursion), so the rest of the model runs
+    its ordinary backward. The peak memory of an HSSM built on it is what exists whatever the HRUs' backward
+    does: the block activations autodiff stores around the HRUs, the HRUs' inputs and outputs and
+    their cotangents. RHEL's peak is compared with it (:mod:`rhel_viz.memory`).
+    """
+    return hru_positions(system, params, inputs, step_size)[0]
+
+
+def _floor_forward(system, params, inputs, step_size):
+    positions, _ = hru_positions(system, params, inputs, step_size)
+    return positions, (params, inputs, step_size)  # the layer's inputs must exist anyway (so does RHEL keep them)
+
+
+def _floor_backward(system, residual, position_cotangents):
+    params, inputs, step_size = residual
+    param_cotangent = jax.tree.map(jnp.zeros_like, params)
+    param_cotangent["B"] = position_cotangents.T @ inputs  # local products of what must exist: no time recursion
+    input_cotangent = position_cotangents @ params["B"]
+    return param_cotangent, input_cotangent, jnp.zeros_like(step_size)
+
+
+hru_positions_memory_floor.defvjp(_floor_forward, _floor_backward)
+
+#: How the HRU layers of an HSSM are differentiated: RHEL (custom_vjp), BPTT (autodiff through
+#: time), or the memory-floor stand-in (no gradient; measures what exists anyway).
+HRU_BACKWARDS = ("rhel", "bptt", "memory-floor")
 
 
 def _dense(params: dict[str, jax.Array], values: jax.Array) -> jax.Array:
@@ -133,13 +164,15 @@ def _layer_norm(params: dict[str, jax.Array], values: jax.Array) -> jax.Array:
 
 def hssm_outputs(config: HSSMConfig, params: dict[str, Any], sequence: jax.Array, step_size: jax.Array,
                  eps: jax.Array, method: str) -> jax.Array:
-    """Head outputs for one sequence (N, data_size); ``method`` picks the HRU backward: rhel or bptt."""
+    """Head outputs for one sequence (N, data_size); ``method`` picks the HRU backward (:data:`HRU_BACKWARDS`)."""
     system = config.hru()
     hidden = _dense(params["encoder"], sequence)
     for block in params["blocks"]:
         normed = _layer_norm(block["norm"], hidden)
         if method == "rhel":
             positions = hru_positions_rhel(system, block["hamiltonian"], normed, step_size, eps)
+        elif method == "memory-floor":
+            positions = hru_positions_memory_floor(system, block["hamiltonian"], normed, step_size)
         else:
             positions = hru_positions(system, block["hamiltonian"], normed, step_size)[0]
         layer_out = positions @ block["readout"]["C"].T + block["readout"]["D"] * normed
@@ -162,6 +195,8 @@ def hssm_loss(config: HSSMConfig, params: dict[str, Any], sequence: jax.Array, t
 def hssm_gradients(config: HSSMConfig, params: dict[str, Any], sequence: jax.Array, target: jax.Array,
                    step_size: jax.Array, eps: jax.Array, method: str) -> tuple[jax.Array, dict[str, Any]]:
     """(loss, parameter gradients) with RHEL (``method="rhel"``) or BPTT (``"bptt"``) inside each HRU."""
+    if method not in HRU_BACKWARDS:
+        raise ValueError(f"unknown HRU backward {method!r}; choose one of {list(HRU_BACKWARDS)}")
     TRACE_COUNTS[f"hssm_gradients_{method}"] += 1
     dtype = sequence.dtype
     params = jax.tree.map(lambda leaf: jnp.asarray(leaf, dtype), params)

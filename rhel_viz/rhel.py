@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from rhel_viz.integrators import State, check_integrator, flip, step, step_integrand
+from rhel_viz.integrators import State, check_integrator, flip, step, step_integrand, step_integrand_difference
 from rhel_viz.losses import Sequence, nudge_force, step_loss
 from rhel_viz.systems import Params, System
 
@@ -158,6 +158,20 @@ def cotangent_nudge(position: jax.Array, drive_input: jax.Array, cotangent: jax.
     return cotangent
 
 
+def _echo_step(system: System, params: Params, state: State, drive_input: jax.Array, loss_data: Any,
+               nudge_rule: NudgeRule, step_size: jax.Array, damping: jax.Array, eps: jax.Array,
+               integrator: str) -> tuple[State, State, jax.Array]:
+    """One echo iteration: nudge with the loss of this forward step, then step with its input.
+
+    Returns (nudged state, new state, force-evaluation position); the one body that both
+    :func:`echo` and :func:`echo_pair` scan.
+    """
+    g = nudge_rule(state.position, drive_input, loss_data)
+    nudged = State(state.position, state.momentum - eps * g)
+    new_state, force_position = step(system, params, nudged, drive_input, step_size, damping, integrator)
+    return nudged, new_state, force_position
+
+
 def echo(system: System, params: Params, final_state: State, inputs: jax.Array, nudge_data: Any,
          nudge_rule: NudgeRule, step_size: jax.Array, damping: jax.Array, eps: jax.Array, integrator: str,
          gradient_point: str = "half", with_trajectory: bool = False) -> _Echo:
@@ -169,18 +183,13 @@ def echo(system: System, params: Params, final_state: State, inputs: jax.Array, 
     t = j + 1 (the nudge that follows echo step N - j - 1, or the first nudge g_N of E_0), then
     steps with u_{j+1}. Per-step outputs come out in forward-time order.
     """
-
-    def nudge(state: State, drive_input: jax.Array, loss_data: Any) -> State:
-        g = nudge_rule(state.position, drive_input, loss_data)
-        return State(state.position, state.momentum - eps * g)
-
     zero_params = jax.tree.map(jnp.zeros_like, params)
 
     def body(carry, per_step):
         state, integrand_sum = carry
         drive_input, loss_data = per_step
-        state = nudge(state, drive_input, loss_data)
-        new_state, force_position = step(system, params, state, drive_input, step_size, damping, integrator)
+        state, new_state, force_position = _echo_step(system, params, state, drive_input, loss_data, nudge_rule,
+                                                      step_size, damping, eps, integrator)
         param_part, input_part = step_integrand(system, params, state, new_state, force_position, drive_input,
                                                 step_size, integrator, gradient_point)
         integrand_sum = jax.tree.map(jnp.add, integrand_sum, param_part)
@@ -198,6 +207,52 @@ def echo(system: System, params: Params, final_state: State, inputs: jax.Array, 
                                   outputs["nudged_state"], end)
         param_integrand = jax.tree.map(lambda leaf: leaf[::-1], outputs["param_integrand"])
     return _Echo(end, integrand_sum, outputs["input_integrand"], trajectory, param_integrand)
+
+
+class EchoPair(NamedTuple):
+    """The centred RHEL estimate from the +eps and -eps echoes, run side by side in one scan."""
+
+    final_states: State  # (2, n) each: the ends of the +eps and -eps echoes
+    param_gradients: Params  # [S(+eps) - S(-eps)] / (2 eps)
+    input_gradients: jax.Array  # (N, input_size): the given buffer plus the per-step centred differences
+
+
+def echo_pair(system: System, params: Params, final_state: State, inputs: jax.Array, nudge_data: Any,
+              nudge_rule: NudgeRule, step_size: jax.Array, damping: jax.Array, eps: jax.Array, integrator: str,
+              gradient_point: str = "half", input_gradients: jax.Array | None = None) -> EchoPair:
+    """The +eps and -eps echoes in ONE scan whose body steps both (``vmap`` over the pair): spec b.
+
+    Memory is what makes RHEL worth having (spec f, teaching moment 7), so nothing per step is kept
+    for either echo: the parameter difference is accumulated in the carry, and the input
+    difference h [dH/du(+) - dH/du(-)] / (2 eps) of step t is *added in place* to row t of
+    ``input_gradients`` (carried through the loop; pass the readout's own input gradients, or
+    None for zeros). The only array that grows with N is that buffer, which is an output anyway.
+    """
+    steps = inputs.shape[0]
+    scale = 0.5 / eps
+    pair_eps = jnp.stack([eps, -eps])
+    start = jax.tree.map(lambda leaf: jnp.stack([leaf, leaf]), flip(final_state))
+    if input_gradients is None:
+        input_gradients = jnp.zeros_like(inputs)
+    zero_params = jax.tree.map(jnp.zeros_like, params)
+
+    def body(carry, per_step):
+        states, param_sum, input_buffer, row = carry
+        drive_input, loss_data = per_step
+        nudged, new_states, force_positions = jax.vmap(
+            lambda state, pair_e: _echo_step(system, params, state, drive_input, loss_data, nudge_rule, step_size,
+                                             damping, pair_e, integrator))(states, pair_eps)
+        param_diff, input_diff = step_integrand_difference(system, params, nudged, new_states, force_positions,
+                                                           drive_input, step_size, integrator, gradient_point)
+        param_sum = jax.tree.map(jnp.add, param_sum, param_diff)
+        updated_row = input_buffer[row] + scale * input_diff
+        input_buffer = jax.lax.dynamic_update_index_in_dim(input_buffer, updated_row, row, axis=0)
+        return (new_states, param_sum, input_buffer, row - 1), None
+
+    carry = (start, zero_params, input_gradients, jnp.asarray(steps - 1, jnp.int32))
+    (ends, param_sum, input_buffer, _), _ = jax.lax.scan(body, carry, (inputs, nudge_data), reverse=True)
+    param_gradients = jax.tree.map(lambda leaf: scale * leaf, param_sum)
+    return EchoPair(ends, param_gradients, input_buffer)
 
 
 def _combine(forward: _ForwardPass, plus: _Echo, minus_or_reference, eps: jax.Array, one_sided: bool) -> Gradients:
@@ -239,15 +294,28 @@ def _rhel_gradients(system, params, initial, data, step_size, eps, damping, inte
     one_sided = estimator == "one-sided"
     forward = _forward(system, params, initial, data, step_size, damping, integrator, gradient_point,
                        with_integrand=one_sided, with_trajectory=False)
-    eps_values = jnp.stack([eps]) if one_sided else jnp.stack([eps, -eps])
-    echoes = jax.vmap(
+    if not one_sided:
+        return _centred_gradients(system, params, data, step_size, eps, damping, integrator, gradient_point, forward)
+    single = jax.vmap(
         lambda e: echo(system, params, forward.final_state, data.inputs, (data.targets, data.weights),
-                     loss_nudge(system, params), step_size, damping, e, integrator, gradient_point,
-                     with_trajectory=False)
-    )(eps_values)
-    plus = jax.tree.map(lambda leaf: leaf[0], echoes)
-    other = None if one_sided else jax.tree.map(lambda leaf: leaf[1], echoes)
-    return _combine(forward, plus, other, eps, one_sided)
+                       loss_nudge(system, params), step_size, damping, e, integrator, gradient_point,
+                       with_trajectory=False)
+    )(jnp.stack([eps]))
+    return _combine(forward, jax.tree.map(lambda leaf: leaf[0], single), None, eps, one_sided=True)
+
+
+def _centred_gradients(system: System, params: Params, data: Sequence, step_size: jax.Array, eps: jax.Array,
+                       damping: jax.Array, integrator: str, gradient_point: str, forward: _ForwardPass) -> Gradients:
+    """Centred RHEL from the paired echo; the readout's input gradients are the buffer it adds into."""
+    pair = echo_pair(system, params, forward.final_state, data.inputs, (data.targets, data.weights),
+                     loss_nudge(system, params), step_size, damping, eps, integrator, gradient_point,
+                     input_gradients=forward.readout_input_grads)
+    scale = 0.5 / eps
+    ends = pair.final_states
+    initial_state = State(position=-(ends.momentum[0] - ends.momentum[1]) * scale,
+                          momentum=-(ends.position[0] - ends.position[1]) * scale)
+    params_grad = jax.tree.map(jnp.add, forward.readout_param_grads, pair.param_gradients)
+    return Gradients(forward.loss, params_grad, pair.input_gradients, initial_state)
 
 
 def rhel_gradients(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array | float,

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from rhel_viz import experiments
+from rhel_viz import deep, experiments, scaling
 from rhel_viz.experiments import GradientLabSettings
 from rhel_viz.problems import ProblemConfig
 
@@ -40,3 +40,30 @@ def _eps_sweep(config: ProblemConfig, settings: GradientLabSettings) -> dict[str
 def echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str) -> experiments.EchoView:
     """The Echo page's numbers: forward run, three echoes, energies, retrace error."""
     return experiments.run_echo_view(config, eps, damping, integrator)
+
+
+# ----------------------------------------------------------------------------------------------
+# Deep and long (issue 6)
+
+@st.cache_data(max_entries=32, show_spinner="Running the HSSM with RHEL and with BPTT (compiles once per model)…",
+               hash_funcs={deep.AgreementSettings: astuple})
+def layer_agreement(settings: deep.AgreementSettings) -> dict[str, Any]:
+    """Per-layer cosine and norm ratio of RHEL against BPTT in a 4-layer HSSM."""
+    return deep.run_layer_agreement(settings)
+
+
+@st.cache_data(max_entries=4, show_spinner="Compiling and timing forward, RHEL and BPTT at four lengths…")
+def live_scaling(model: str) -> dict[str, Any]:
+    """Time and XLA memory at short lengths, measured once per server process."""
+    return deep.run_live_scaling(model)
+
+
+def scaling_report() -> dict[str, Any] | None:
+    """The saved benchmark (assets/bench/scaling.json), re-read when the file changes."""
+    path = scaling.RESULTS_PATH
+    return _scaling_report(path.stat().st_mtime if path.exists() else 0.0)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def _scaling_report(modified: float) -> dict[str, Any] | None:
+    return scaling.load_results()

@@ -1,0 +1,59 @@
+"""Deep and long: RHEL chained through an HSSM (Fig. 4), and its memory and time against N."""
+
+import streamlit as st
+
+from rhel_viz.deep import AGREEMENT_DTYPES, AGREEMENT_EPS_CHOICES, LIVE_SEQ_LENS, PAPER_EPS, AgreementSettings
+from rhel_viz.plots import deep as plots
+from rhel_viz.scaling import MODELS
+from rhel_viz.ui import cache, shell, text
+
+shell.require_app_shell()
+
+st.title("Deep and long: RHEL in a stacked HSSM")
+text.markdown("deep_intro")
+
+st.subheader("Layer by layer: RHEL against BPTT (Fig. 4)")
+columns = st.columns(3)
+layer = columns[0].selectbox("HRU layers", ("linear", "nonlinear"), format_func=lambda name: f"{name} HSSM",
+                             key="deep_layer", bind="query-params")
+dtype = columns[1].selectbox("Precision", AGREEMENT_DTYPES, key="deep_dtype", bind="query-params")
+eps = columns[2].select_slider("Nudging ε", AGREEMENT_EPS_CHOICES, value=PAPER_EPS, format_func=lambda v: f"{v:.0e}",
+                               key="deep_eps", bind="query-params", help="the paper uses ε = 0.1 everywhere")
+agreement = cache.layer_agreement(AgreementSettings(layer=layer, dtype=dtype, eps=float(eps)))
+st.caption(f"{agreement['depth']} layers, N = {agreement['steps']} steps, {dtype}, ε = {eps:.0e}; "
+           f"loss {agreement['loss_rhel']:.6g} (RHEL run) and {agreement['loss_bptt']:.6g} (BPTT run).")
+st.plotly_chart(plots.agreement_figure(agreement["rows"]), key="deep_agreement_chart")
+with st.expander("Exact values"):
+    st.dataframe(plots.agreement_table(agreement["rows"]), hide_index=True, key="deep_agreement_table",
+                 column_config={"cosine": st.column_config.NumberColumn(format="%.8f"),
+                                "norm ratio": st.column_config.NumberColumn(format="%.8f")})
+text.markdown("deep_agreement")
+
+st.subheader("Memory and time against sequence length")
+model = st.selectbox("Model", MODELS, format_func=plots.MODEL_LABELS.get, key="deep_model", bind="query-params")
+live_on = st.toggle(f"Measure live on this server: N = {', '.join(map(str, LIVE_SEQ_LENS))}, float32, ε = 0.1",
+                    key="deep_live", bind="query-params",
+                    help="compiles and times every method at each length once per server (seconds for the HRU "
+                    "layer, about half a minute for the HSSM), then cached")
+if live_on:
+    live = cache.live_scaling(model)
+    left, right = st.columns(2)
+    left.plotly_chart(plots.memory_figure(live["rows"], "XLA peak memory (live)"), key="deep_live_memory")
+    right.plotly_chart(plots.time_figure(live["rows"], "Gradient time (live)"), key="deep_live_time")
+    st.dataframe(plots.summary_table({model: live["summary"]}), hide_index=True, key="deep_live_summary")
+
+st.markdown("**Benchmark, 1k to 50k steps** (`python -m rhel_viz bench scaling`, every configuration in a "
+            "fresh process, median of warm runs)")
+report = cache.scaling_report()
+if report is None:
+    st.info(text.asset_text("deep_bench_missing.md"), icon=":material/info:")
+else:
+    machine = report["machine"]
+    st.caption(f"Measured {machine['date']} on {machine['device']} ({machine['cpu_count']} CPUs, "
+               f"{machine['platform']}), JAX {machine['jax']}.")
+    rows = [row for row in report["rows"] if row["model"] == model]
+    left, right = st.columns(2)
+    left.plotly_chart(plots.memory_figure(rows, "XLA peak memory"), key="deep_bench_memory")
+    right.plotly_chart(plots.time_figure(rows, "Gradient time"), key="deep_bench_time")
+    st.dataframe(plots.summary_table(report["summary"]), hide_index=True, key="deep_bench_summary")
+text.markdown("deep_memory")
