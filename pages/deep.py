@@ -5,7 +5,7 @@ import streamlit as st
 from rhel_viz.deep import AGREEMENT_DTYPES, AGREEMENT_EPS_CHOICES, LIVE_SEQ_LENS, PAPER_EPS, AgreementSettings
 from rhel_viz.plots import deep as plots
 from rhel_viz.scaling import MODELS
-from rhel_viz.ui import cache, shell, text
+from rhel_viz.ui import cache, controls, figures, shell, text
 
 shell.require_app_shell()
 
@@ -14,15 +14,15 @@ text.markdown("deep_intro")
 
 st.subheader("Layer by layer: RHEL against BPTT (Fig. 4)")
 columns = st.columns(3)
-layer = columns[0].selectbox("HRU layers", ("linear", "nonlinear"), format_func=lambda name: f"{name} HSSM",
+layer = columns[0].selectbox("HRU layers", tuple(plots.LAYER_LABELS), format_func=plots.LAYER_LABELS.get,
                              key="deep_layer", bind="query-params")
 dtype = columns[1].selectbox("Precision", AGREEMENT_DTYPES, key="deep_dtype", bind="query-params")
-eps = columns[2].select_slider("Nudging ε", AGREEMENT_EPS_CHOICES, value=PAPER_EPS, format_func=lambda v: f"{v:.0e}",
+eps = columns[2].select_slider("Nudging ε", AGREEMENT_EPS_CHOICES, value=PAPER_EPS, format_func=controls.format_eps,
                                key="deep_eps", bind="query-params", help="the paper uses ε = 0.1 everywhere")
 agreement = cache.layer_agreement(AgreementSettings(layer=layer, dtype=dtype, eps=float(eps)))
 st.caption(f"{agreement['depth']} layers, N = {agreement['steps']} steps, {dtype}, ε = {eps:.0e}; "
            f"loss {agreement['loss_rhel']:.6g} (RHEL run) and {agreement['loss_bptt']:.6g} (BPTT run).")
-st.plotly_chart(plots.agreement_figure(agreement["rows"]), key="deep_agreement_chart")
+figures.show(plots.agreement_figure(agreement["rows"]), "deep_agreement_chart")
 with st.expander("Exact values"):
     st.dataframe(plots.agreement_table(agreement["rows"]), hide_index=True, key="deep_agreement_table",
                  column_config={"cosine": st.column_config.NumberColumn(format="%.8f"),
@@ -38,8 +38,8 @@ live_on = st.toggle(f"Measure live on this server: N = {', '.join(map(str, LIVE_
 if live_on:
     live = cache.live_scaling(model)
     left, right = st.columns(2)
-    left.plotly_chart(plots.memory_figure(live["rows"], "XLA peak memory (live)"), key="deep_live_memory")
-    right.plotly_chart(plots.time_figure(live["rows"], "Gradient time (live)"), key="deep_live_time")
+    figures.show(plots.memory_figure(live["rows"], "XLA peak memory (live)"), "deep_live_memory", left)
+    figures.show(plots.time_figure(live["rows"], "Gradient time (live)"), "deep_live_time", right)
     st.dataframe(plots.summary_table({model: live["summary"]}), hide_index=True, key="deep_live_summary")
 
 st.markdown("**Benchmark, 1k to 50k steps** (`python -m rhel_viz bench scaling`, every configuration in a "
@@ -53,7 +53,7 @@ else:
                f"{machine['platform']}), JAX {machine['jax']}.")
     rows = [row for row in report["rows"] if row["model"] == model]
     left, right = st.columns(2)
-    left.plotly_chart(plots.memory_figure(rows, "XLA peak memory"), key="deep_bench_memory")
-    right.plotly_chart(plots.time_figure(rows, "Gradient time"), key="deep_bench_time")
+    figures.show(plots.memory_figure(rows, "XLA peak memory"), "deep_bench_memory", left)
+    figures.show(plots.time_figure(rows, "Gradient time"), "deep_bench_time", right)
     st.dataframe(plots.summary_table(report["summary"]), hide_index=True, key="deep_bench_summary")
 text.markdown("deep_memory")

@@ -209,8 +209,27 @@ def training_figures(values: Mapping, updates: int = DEFAULT_TRAINING_UPDATES) -
                           "training_prediction": prediction})
 
 
+def deep_figures(values: Mapping) -> PresetFigures:
+    from rhel_viz import deep, scaling
+    from rhel_viz.plots import deep as deep_plots
+
+    settings = deep.AgreementSettings(layer=values.get("deep_layer", "linear"),
+                                      dtype=values.get("deep_dtype", "float64"),
+                                      eps=float(values.get("deep_eps", deep.PAPER_EPS)))
+    agreement = deep.run_layer_agreement(settings)
+    figures = {"deep_agreement": deep_plots.agreement_figure(agreement["rows"])}
+    report = scaling.load_results()
+    if report is not None:  # the saved benchmark, as the page shows it
+        model = values.get("deep_model", "hssm4")
+        rows = [row for row in report["rows"] if row["model"] == model]
+        figures["deep_memory"] = deep_plots.memory_figure(rows, "XLA peak memory")
+        figures["deep_time"] = deep_plots.time_figure(rows, "Gradient time")
+    return PresetFigures(figures)
+
+
 #: Which pages can be exported headless, and how their figures are built.
-PAGE_FIGURES = {"echo": echo_figures, "gradients": gradient_figures, "training": training_figures}
+PAGE_FIGURES = {"echo": echo_figures, "gradients": gradient_figures, "training": training_figures,
+                "deep": deep_figures}
 
 
 def preset_figures(preset: Preset, training_updates: int = DEFAULT_TRAINING_UPDATES) -> PresetFigures:

@@ -41,7 +41,7 @@ def test_presets_load_with_a_purpose_each():
         get_preset("no such preset")
 
 
-@pytest.mark.parametrize("name", [name for name in EXPECTED_PRESETS if get_preset(name).page != "deep"])
+@pytest.mark.parametrize("name", EXPECTED_PRESETS)
 def test_each_preset_sets_every_control_of_its_page_with_valid_values(name):
     preset = get_preset(name)
     specs = urlstate.PAGE_PARAMS[preset.page]
@@ -50,6 +50,8 @@ def test_each_preset_sets_every_control_of_its_page_with_valid_values(name):
         task = preset.params["train_task"]
         required = {key for key in specs if not key.startswith(("train_steps_", "train_lr_"))} - DYNAMIC_KEYS
         required |= {f"train_steps_{task}", f"train_lr_{task}"}
+    elif preset.page == "deep":
+        required = set(specs)
     else:
         required = set(specs) - ({"mass_1", "mass_2", "k_wall", "k_coupling", "q0", "drive_amp", "drive_freq"}
                                  if preset.params["system"] != "springs" else set())
@@ -134,8 +136,8 @@ def test_cli_export_writes_valid_files(tmp_path):
 
 
 def test_cli_export_errors_are_one_line_with_exit_code_2(tmp_path):
-    for args in (["--preset", "nope", "--out", str(tmp_path)], ["--preset", "Deep HSSM agreement", "--out",
-                                                                 str(tmp_path)], ["--out", str(tmp_path)]):
+    for args in (["--preset", "nope", "--out", str(tmp_path)], ["--preset", "Perfect echo", "--updates", "-1",
+                                                                 "--out", str(tmp_path)], ["--out", str(tmp_path)]):
         result = _cli("export", *args)
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
 
@@ -146,14 +148,22 @@ def _widget_keys(at: AppTest) -> set[str]:
 
 
 @pytest.mark.parametrize(("page", "changes"), [
-    ("echo", {}), ("gradients", {}), ("training", {}), ("training", {"train_task": "memory"})])
+    ("echo", {}), ("gradients", {}), ("training", {}), ("training", {"train_task": "memory"}), ("deep", {})])
 def test_registry_covers_every_bound_widget(page, changes):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     at.switch_page(f"pages/{page}.py").run()
-    if page != "training":
+    if page not in ("training", "deep"):
         at.select_slider(key="steps").set_value(50).run()
     for key, value in changes.items():
         at.selectbox(key=key).set_value(value).run()
     assert not at.exception
     keys = _widget_keys(at)
     assert keys <= set(urlstate.PAGE_PARAMS[page]), keys - set(urlstate.PAGE_PARAMS[page])
+
+
+def test_cli_export_of_the_deep_preset(tmp_path):
+    result = _cli("export", "--preset", "deep-hssm-agreement", "--out", str(tmp_path), "--no-images")
+    assert result.returncode == 0, result.stderr
+    header = (tmp_path / "deep_agreement.csv").read_text().splitlines()[0]
+    assert header == ",".join(export.CSV_COLUMNS)
+    assert (tmp_path / "deep_memory.csv").stat().st_size > 100  # from the saved benchmark

@@ -7,8 +7,8 @@ import pytest
 from rhel_viz.presets import load_presets
 from tests.conftest import ROOT, assert_page_healthy, wait_for_run
 
-CHARTS = {"": 0, "echo": 4, "gradients": 6, "training": 0}  # training draws its charts once it has trained
-PAGES = ["/", "/echo?steps=50", "/gradients?steps=50", "/training"]
+CHARTS = {"": 0, "echo": 4, "gradients": 6, "training": 0, "deep": 3}  # training draws its charts once it has trained
+PAGES = ["/", "/echo?steps=50", "/gradients?steps=50", "/training", "/deep"]
 IGNORED_NOTE = "link parameters were ignored"
 # Presets of pages this branch does not have (the Deep page is built on another branch) are skipped.
 PRESETS = [preset for preset in load_presets().values() if (ROOT / "pages" / f"{preset.page}.py").exists()]

@@ -23,6 +23,7 @@ METHOD_STYLES: dict[str, tuple[str, str, str]] = {  # method -> (label, colour, 
     "memory-floor": ("must exist anyway", ECHO, "dash"),
 }
 MODEL_SHORT = {"hru": "HRU layer", "hssm4": "4-layer HSSM"}
+LAYER_LABELS = {"linear": "linear HSSM", "nonlinear": "nonlinear HSSM"}
 MODEL_LABELS = {"hru": "one HRU layer (P = 64, H = 32)", "hssm4": "4-layer linear HSSM (P = 64, H = 32)"}
 SUMMARY_COLUMNS = {
     "rhel_growth_over_must_exist": "RHEL growth ÷ must-exist",

@@ -22,11 +22,14 @@ from urllib.parse import urlencode
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+from rhel_viz.deep import AGREEMENT_DTYPES, AGREEMENT_EPS_CHOICES
 from rhel_viz.integrators import INTEGRATORS
 from rhel_viz.losses import LOSSES
+from rhel_viz.plots import deep as deep_plots
 from rhel_viz.presets import Preset, format_value, load_presets
 from rhel_viz.problems import DTYPES
 from rhel_viz.rhel import ESTIMATORS
+from rhel_viz.scaling import MODELS as SCALING_MODELS
 from rhel_viz.systems import SYSTEMS
 from rhel_viz.tasks import DELAY_CHOICES, HRU_SYSTEMS, TASKS, WIDTH_CHOICES
 from rhel_viz.train import OPTIMISERS
@@ -146,6 +149,13 @@ TRAINING_PARAMS: dict[str, Spec] = {
     **{f"train_steps_{name}": Choice(task.step_choices) for name, task in TASKS.items()},
     **{f"train_lr_{name}": Choice(training_ui.LEARNING_RATES) for name in TASKS},
 }
+DEEP_PARAMS: dict[str, Spec] = {
+    "deep_layer": Choice(tuple(deep_plots.LAYER_LABELS), deep_plots.LAYER_LABELS.get),
+    "deep_dtype": Choice(AGREEMENT_DTYPES),
+    "deep_eps": Choice(AGREEMENT_EPS_CHOICES, controls.format_eps),
+    "deep_model": Choice(SCALING_MODELS, deep_plots.MODEL_LABELS.get),
+    "deep_live": Flag(),
+}
 #: Every URL parameter each page understands, by ``url_path`` ("" is Home). A page missing here
 #: (say, a new one) is not checked: its parameters go to Streamlit unchanged.
 PAGE_PARAMS: dict[str, dict[str, Spec]] = {
@@ -153,6 +163,7 @@ PAGE_PARAMS: dict[str, dict[str, Spec]] = {
     "echo": {**PROBLEM_PARAMS, **SPRING_PARAMS},
     "gradients": {**PROBLEM_PARAMS, **LAB_PARAMS},
     "training": TRAINING_PARAMS,
+    "deep": DEEP_PARAMS,
 }
 
 
