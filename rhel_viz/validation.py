@@ -52,6 +52,8 @@ MAX_SEED = 2**32 - 1
 def _fmt(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return repr(value) if isinstance(value, str) else str(value)
+    if math.isfinite(value) and float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
     return f"{value:g}"
 
 
@@ -343,8 +345,8 @@ def validate_task(settings: Any, step_choices: tuple[int, ...] | None = None) ->
     """Guard of :func:`rhel_viz.tasks.build_task` (N must also be one of the task's fixed ``step_choices``)."""
     require(TASK, _as_dict(settings))
     if step_choices is not None and settings.steps not in step_choices:
-        raise InvalidInput(f"sequence length N = {settings.steps} is not one of: "
-                           f"{', '.join(map(str, step_choices))} (for the task {settings.task!r})")
+        raise InvalidInput(f"sequence length N = {settings.steps} is not one of {list(step_choices)} "
+                           f"(the lengths of the task {settings.task!r})")
 
 
 def validate_training(learning_rate: float, eps: float, optimiser: str | None = None) -> None:
