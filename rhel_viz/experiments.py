@@ -206,7 +206,8 @@ def run_eps_sweep(config: ProblemConfig, settings: GradientLabSettings,
     """Relative error of RHEL against float64 BPTT for every eps, in float32 and float64, both estimators.
 
     ``settings.eps`` is ignored (the sweep covers the grid); the rest (friction, integrator, gradient
-    point) applies. Returns ``eps`` and ``errors``: {(dtype, estimator): array over eps}.
+    point) applies. Returns ``eps``, ``errors``: {(dtype, estimator): array over eps}, and ``finite``
+    (False when no error is finite: nothing to draw).
     """
     _guard(config, "eps sweep", None, settings.damping, settings.integrator, settings.estimator,
            settings.gradient_point)
@@ -223,7 +224,8 @@ def run_eps_sweep(config: ProblemConfig, settings: GradientLabSettings,
                 settings.damping, integrator=settings.integrator, estimator=estimator,
                 gradient_point=settings.gradient_point)
             errors[(dtype, estimator)] = relative_errors_over_eps(_numpy(gradients.params), reference)
-    return {"eps": np.asarray(eps_values, np.float64), "errors": errors}
+    finite = any(bool(np.isfinite(values).any()) for values in errors.values())
+    return {"eps": np.asarray(eps_values, np.float64), "errors": errors, "finite": finite}
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-from rhel_viz.ui import urlstate
+from rhel_viz.ui import guards, urlstate
+from rhel_viz.validation import InvalidInput
 
 
 def require_app_shell() -> None:
@@ -23,9 +24,15 @@ def require_app_shell() -> None:
 
 
 def run_page(page, lecture: urlstate.Lecture) -> None:
-    """Run the page, then put the link to the view in the sidebar (also after a page's ``st.stop()``)."""
+    """Run the page, then put the link to the view in the sidebar (also after a page's ``st.stop()``).
+
+    An :class:`~rhel_viz.validation.InvalidInput` (a value the registry refuses, a run over the cost
+    budget) that reaches here is shown as an error with its message, never as a traceback.
+    """
     try:
         page.run()
+    except InvalidInput as error:
+        guards.show_invalid(error)
     except StopException:
         urlstate.link_box(st.sidebar, lecture)
         raise
