@@ -324,7 +324,8 @@ def validate_problem(config: Any) -> None:
     for name, values in config.param_overrides:
         rule = SPRING_PARAMS.get(name, ANY_PARAM) if config.system == "springs" else ANY_PARAM
         for value in (values if isinstance(values, tuple | list) else (values,)):
-            message = Range(f"{rule.label} ({name})", rule.low, rule.high).check(value)
+            label = f"parameter {name}" if rule is ANY_PARAM else rule.label
+            message = Range(label, rule.low, rule.high).check(value)
             if message:
                 messages.append(message)
                 break
