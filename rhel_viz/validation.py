@@ -18,6 +18,7 @@ from the fixed lists :data:`STEP_CHOICES`, :data:`WIDTH_CHOICES` and each task's
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields, is_dataclass
@@ -69,11 +70,9 @@ class Range:
 
     def check(self, value: Any) -> str | None:
         """None if ``value`` is valid, else one sentence naming it and the valid range."""
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                return f"{self.label} = {_fmt(value)} is not a number"
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return f"{self.label} = {_fmt(value)} is not a number"
+        value = float(value)
         if not math.isfinite(value):
             return f"{self.label} = {value} is not a finite number"
         if self.integer and not float(value).is_integer():
