@@ -18,8 +18,9 @@ from rhel_viz.problems import DTYPES
 from rhel_viz.tasks import DELAY_CHOICES, HRU_SYSTEMS, TASKS, WIDTH_CHOICES, TaskSettings
 from rhel_viz.train import OPTIMISERS, Diverged, Hyper, TrainState, accuracy, init_state, predictions, train_step
 from rhel_viz.ui import figures as shown
+from rhel_viz.ui import guards
 from rhel_viz.ui.controls import EPS_CHOICES, SYSTEM_LABELS, format_eps
-from rhel_viz.validation import LEARNING_RATES, MAX_SAMPLE, MAX_UPDATES, TASK
+from rhel_viz.validation import LEARNING_RATES, MAX_SAMPLE, MAX_UPDATES, TASK, InvalidInput
 
 __all__ = ["LEARNING_RATES", "MAX_SAMPLE", "MAX_UPDATES", "OPTIMISER_LABELS", "Choices", "buttons", "controls",
            "count_page_run", "live_view"]
@@ -119,6 +120,8 @@ def _step_once(hyper: Hyper) -> None:
             train_step(state, hyper)
         except Diverged:
             pass  # the message is on the state and shown by the live view
+        except InvalidInput as error:
+            state.error = str(error)  # shown by the live view, like a divergence
 
 
 def buttons(choices: Choices) -> None:
@@ -144,6 +147,8 @@ def _advance(state: TrainState, hyper: Hyper) -> None:
                 break
     except Diverged:
         pass
+    except InvalidInput as error:  # a fragment would show it as a traceback: keep it as the state's message
+        state.error = str(error)
     if state.error or state.step >= MAX_UPDATES:
         st.session_state[RUNNING_KEY] = False
         st.rerun(scope="app")  # the timer stops with a full run
@@ -156,7 +161,11 @@ def live_view(choices: Choices, sample: int) -> None:
 
 
 def _live_body(choices: Choices, sample: int) -> None:
-    state = current_state(choices)
+    try:
+        state = current_state(choices)
+    except InvalidInput as error:  # e.g. over the cost budget; inside a fragment it must be caught here
+        guards.show_invalid(error)
+        return
     # Train only on the fragment's own timer runs: a full-page run (a widget changed) just redraws,
     # so the page answers quickly.
     in_full_run = st.session_state.pop(FULL_RUN_KEY, False)
