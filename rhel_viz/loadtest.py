@@ -28,6 +28,9 @@ from rhel_viz.appserver import CHROMIUM, CHROMIUM_ARGS, RUN_LOG_ENV, start_app, 
 
 PAGES = ("/", "/echo", "/gradients", "/training")
 TIMEOUT_MS = 120_000
+#: Sessions arrive spread over this many seconds (a classroom opening the link), not in the same millisecond:
+#: with every context navigating at once, 30 Chromium renderers on 2 cores missed even the first page load.
+RAMP_S = 15.0
 DEADLINE_S = 900  # the whole classroom must finish within this; sessions still running are reported as errors
 
 
@@ -56,18 +59,20 @@ async def _finished(page) -> None:
         state="attached", timeout=TIMEOUT_MS)
 
 
-async def _session(browser, base: str, index: int, timings: list[tuple[str, float]], errors: list[str]) -> None:
+async def _session(browser, base: str, index: int, timings: list[tuple[str, float]], errors: list[str],
+                   delay_s: float = 0.0) -> None:
+    await asyncio.sleep(delay_s)
     context = await browser.new_context(viewport={"width": 1280, "height": 720})
     page = await context.new_page()
     page.on("pageerror", lambda error: errors.append(f"session {index}: js error {error}"))
     try:
         for path in PAGES:
             start = time.perf_counter()
-            await page.goto(base + path, wait_until="domcontentloaded")
+            await page.goto(base + path, wait_until="domcontentloaded", timeout=TIMEOUT_MS)
             await _finished(page)
             if path == "/training":
                 for _ in range(3):
-                    await page.locator(".st-key-train_step button").click()
+                    await page.locator(".st-key-train_step button").click(timeout=TIMEOUT_MS)
                     await _finished(page)
             timings.append((path, time.perf_counter() - start))
             exceptions = await page.get_by_test_id("stException").count()
@@ -84,7 +89,8 @@ async def _classroom(base: str, sessions: int, timings: list[tuple[str, float]],
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        runs = asyncio.gather(*(_session(browser, base, index, timings, errors) for index in range(sessions)))
+        runs = asyncio.gather(*(_session(browser, base, index, timings, errors, RAMP_S * index / sessions)
+                                for index in range(sessions)))
         try:
             await asyncio.wait_for(runs, timeout=DEADLINE_S)
         except TimeoutError:
