@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from rhel_viz.experiments import LEAPFROG_STABILITY_LIMIT
 from rhel_viz.plots import echo as plots
-from rhel_viz.ui import cache, controls, figures, shell, text
+from rhel_viz.ui import cache, controls, figures, guards, shell, text
 
 shell.require_app_shell()
 
@@ -14,16 +13,10 @@ text.markdown("echo_intro")
 config = controls.problem_controls()
 physics = controls.physics_controls()
 config = controls.spring_controls(config)
+guards.stop_if_unstable(cache.stability(config))
 view = cache.echo_view(config, physics.eps, physics.damping, physics.integrator)
-
-if not view.stable:
-    st.warning(text.asset_text("echo_unstable.md").format(
-        stability=view.stability, omega=view.max_frequency, step_size=view.step_size,
-        limit=LEAPFROG_STABILITY_LIMIT / view.max_frequency), icon="⚠️")
-    st.stop()
-if not view.finite:
-    st.error(text.asset_text("echo_nonfinite.md"), icon="🚫")
-    st.stop()
+guards.stop_if_not_finite(view.finite)
+guards.warn_eps_roundoff(config.dtype, physics.eps, view.state_scale)
 
 stability, retrace, frames = st.columns(3)
 stability.metric("h·ω_max (stable below 2)", f"{view.stability:.3f}")

@@ -4,7 +4,7 @@ import streamlit as st
 
 from rhel_viz.experiments import DEMO_PARAMETER
 from rhel_viz.plots import gradients as plots
-from rhel_viz.ui import cache, controls, figures, shell, text
+from rhel_viz.ui import cache, controls, figures, guards, shell, text
 
 shell.require_app_shell()
 
@@ -16,11 +16,13 @@ settings = controls.gradient_lab_controls(physics)
 st.caption(f"Running: ε = {settings.eps:.0e}, γ = {settings.damping:g}, integrator {settings.integrator}, "
            f"∂H/∂θ read at {settings.gradient_point}-step positions, {settings.estimator} estimator, {config.dtype}.")
 
+guards.stop_if_unstable(cache.stability(config))
 result = cache.gradient_lab(config, settings)
 for problem in result["problems"]:
     st.error(text.asset_text(f"gradients_problem_{problem}.md"), icon=":material/warning:")
-if "overflow" in result["problems"]:
+if {"overflow", "rhel_not_finite"} & set(result["problems"]):
     st.stop()
+guards.warn_eps_roundoff(config.dtype, settings.eps, result["state_scale"])
 
 overall = result["overall"]
 cols = st.columns(4)
@@ -55,7 +57,8 @@ text.markdown("gradients_accumulator")
 
 st.subheader("Error against ε")
 sweep = cache.eps_sweep(config, settings)
-figures.show(plots.eps_sweep_figure(sweep["eps"], sweep["errors"], settings.eps), "sweep")
+if guards.error_if_not_finite(sweep["finite"], "guard_sweep_nonfinite.md"):
+    figures.show(plots.eps_sweep_figure(sweep["eps"], sweep["errors"], settings.eps), "sweep")
 text.markdown("gradients_sweep")
 text.markdown("gradients_breakers")
 

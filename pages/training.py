@@ -3,7 +3,7 @@
 import streamlit as st
 
 from rhel_viz.tasks import TASKS
-from rhel_viz.ui import shell, text
+from rhel_viz.ui import guards, shell, text
 from rhel_viz.ui import training as ui
 
 shell.require_app_shell()
@@ -12,6 +12,7 @@ page_runs = ui.count_page_run()
 st.title("Training playground")
 choices = ui.controls()
 st.markdown(f"**{TASKS[choices.settings.task].title}.** {TASKS[choices.settings.task].description}")
+guards.warn_eps_roundoff(choices.settings.dtype, choices.hyper.eps)
 ui.buttons(choices)
 sample = st.slider("Sample shown", 0, ui.MAX_SAMPLE, 0, key="train_sample", bind="query-params",
                    help="which sequence of the data set the prediction plot shows")

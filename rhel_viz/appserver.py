@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -11,6 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
+#: When set, the app appends "url_path seconds" per page run to this file (see rhel_viz.ui.shell).
+RUN_LOG_ENV = "RHEL_VIZ_RUN_LOG"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -22,15 +25,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(theme: str = "light", log_path: Path | None = None,
-              timeout_s: float = 90) -> tuple[subprocess.Popen, str]:
-    """``streamlit run app.py`` on a free loopback port; returns (process, base URL) once healthy."""
+def start_app(theme: str = "light", log_path: Path | None = None, timeout_s: float = 90,
+              env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """``streamlit run app.py`` on a free loopback port; returns (process, base URL) once healthy.
+
+    ``env``: extra environment variables for the server (e.g. the load benchmark's run log).
+    """
     port = free_port()
     log = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
            "--theme.base", theme]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, **env} if env else None)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout_s
     while time.time() < deadline:

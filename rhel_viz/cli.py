@@ -9,17 +9,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
+from rhel_viz import guards
 from rhel_viz.bptt import bptt_gradients
-from rhel_viz.integrators import INTEGRATORS
-from rhel_viz.losses import LOSSES
 from rhel_viz.metrics import agreement
-from rhel_viz.problems import DTYPES, ProblemConfig, build_problem
-from rhel_viz.rhel import ESTIMATORS, echo_retrace_error, rhel_gradients, rhel_trace
-from rhel_viz.systems import SYSTEMS
-
-MAX_STEPS = 100_000
+from rhel_viz.problems import ProblemConfig, build_problem
+from rhel_viz.rhel import echo_retrace_error, rhel_gradients, rhel_trace
+from rhel_viz.validation import CLI, InvalidInput, parser_type, validate_physics
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -30,48 +25,30 @@ class _OneLineParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not np.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
-    return value
+def _number(dest: str):
+    """The argparse type of a numeric flag: parsed and checked by its rule in :data:`validation.CLI`."""
+    return parser_type(CLI[dest], argparse.ArgumentTypeError)
 
 
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not np.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
-    return value
-
-
-def _steps(text: str) -> int:
-    value = int(text)
-    if not 1 <= value <= MAX_STEPS:
-        raise argparse.ArgumentTypeError(f"must be an integer from 1 to {MAX_STEPS}, got {text!r}")
-    return value
-
-
-def _seed(text: str) -> int:
-    value = int(text)
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 2**32-1, got {text!r}")
-    return value
+def _names(dest: str) -> list[str]:
+    """The allowed names of a choice flag, from its rule."""
+    return list(CLI[dest].options)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="python -m rhel_viz", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
     check = commands.add_parser("check", help="compare RHEL and BPTT gradients on one problem")
-    check.add_argument("--system", choices=sorted(SYSTEMS), default="springs")
-    check.add_argument("--loss", choices=sorted(LOSSES), default="sequence")
-    check.add_argument("--dtype", choices=sorted(DTYPES), default="float64")
-    check.add_argument("--eps", type=_positive_float, default=1e-4, help="nudging strength")
-    check.add_argument("--steps", type=_steps, default=200, help="sequence length N")
-    check.add_argument("--step-size", type=_positive_float, default=0.1, help="integrator step h")
-    check.add_argument("--seed", type=_seed, default=0)
-    check.add_argument("--damping", type=_non_negative_float, default=0.0, help="friction gamma (breaks RHEL)")
-    check.add_argument("--integrator", choices=INTEGRATORS, default="leapfrog")
-    check.add_argument("--estimator", choices=ESTIMATORS, default="centred")
+    check.add_argument("--system", choices=sorted(_names("system")), default="springs")
+    check.add_argument("--loss", choices=_names("loss"), default="sequence")
+    check.add_argument("--dtype", choices=_names("dtype"), default="float64")
+    check.add_argument("--eps", type=_number("eps"), default=1e-4, help="nudging strength")
+    check.add_argument("--steps", type=_number("steps"), default=200, help="sequence length N")
+    check.add_argument("--step-size", type=_number("step_size"), default=0.1, help="integrator step h")
+    check.add_argument("--seed", type=_number("seed"), default=0)
+    check.add_argument("--damping", type=_number("damping"), default=0.0, help="friction gamma (breaks RHEL)")
+    check.add_argument("--integrator", choices=_names("integrator"), default="leapfrog")
+    check.add_argument("--estimator", choices=_names("estimator"), default="centred")
     check.add_argument("--json", action="store_true", help="print one JSON object")
     bench = commands.add_parser("bench", help="run benchmarks (timings, memory) and print their figures")
     bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
@@ -80,15 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
                                  "(CSV, NPZ) into a directory")
     export.add_argument("--preset", required=True, help="preset name or slug (see assets/presets.json)")
     export.add_argument("--out", required=True, help="output directory (created if missing)")
-    export.add_argument("--updates", type=_steps, default=30, help="training presets: updates before export")
+    export.add_argument("--updates", type=_number("updates"), default=30,
+                        help="training presets: updates before export")
     export.add_argument("--no-images", action="store_true", help="skip PNG/SVG (no Chromium needed)")
     return parser
 
 
 def run_check(config: ProblemConfig, eps: float, damping: float = 0.0, integrator: str = "leapfrog",
               estimator: str = "centred") -> dict[str, Any]:
-    """RHEL against BPTT on one problem; the report of ``python -m rhel_viz check --json``."""
+    """RHEL against BPTT on one problem; the report of ``python -m rhel_viz check --json``.
+
+    Guarded: out-of-range values raise :class:`InvalidInput`, too large a run :class:`~rhel_viz.guards.OverBudget`.
+    """
+    validate_physics(eps, damping, integrator, estimator)
     problem = build_problem(config)
+    guards.check_budget("check", config.steps, problem.system.position_size)
     args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
     rhel = rhel_gradients(*args, eps, damping, integrator=integrator, estimator=estimator)
     bptt = bptt_gradients(*args, damping, integrator=integrator)
@@ -132,7 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         config = ProblemConfig(system=args.system, loss=args.loss, steps=args.steps, step_size=args.step_size,
                                seed=args.seed, dtype=args.dtype)
-        report = run_check(config, args.eps, args.damping, args.integrator, args.estimator)
+        try:
+            report = run_check(config, args.eps, args.damping, args.integrator, args.estimator)
+        except InvalidInput as error:
+            sys.stderr.write(f"python -m rhel_viz check: error: {error}\n")
+            return 2
         if args.json:
             print(json.dumps(report))
         else:

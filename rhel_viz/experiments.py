@@ -10,8 +10,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from rhel_viz import guards
 from rhel_viz.adjoint import bptt_costates, echo_costates
 from rhel_viz.bptt import bptt_gradients
+from rhel_viz.guards import LEAPFROG_STABILITY_LIMIT, Stability
 from rhel_viz.integrators import State, flip
 from rhel_viz.losses import Sequence, nudge_force, step_loss
 from rhel_viz.metrics import agreement
@@ -19,15 +21,33 @@ from rhel_viz.problems import ProblemConfig, build_problem
 from rhel_viz.rhel import ESTIMATORS, echo_retrace_error, rhel_gradients, rhel_trace
 from rhel_viz.sweeps import DEFAULT_EPS_GRID, relative_errors_over_eps, rhel_gradients_over_eps
 from rhel_viz.systems import MassSpringChain, Params, System, energy, max_frequency
+from rhel_viz.validation import validate_physics
+
+__all__ = ["LEAPFROG_STABILITY_LIMIT", "EchoView", "GradientLabSettings", "Stability", "problem_stability",
+           "run_echo_trace", "run_echo_view", "run_eps_sweep", "run_gradient_lab"]
 
 
 def _numpy(tree: Any) -> Any:
     return jax.tree.map(np.asarray, tree)
 
 
+def _guard(config: ProblemConfig, kind: str, eps: float | None, damping: float, integrator: str,
+           estimator: str = "centred", gradient_point: str = "half") -> None:
+    """Entry guard of every experiment: values in range (InvalidInput), cost within budget (OverBudget)."""
+    validate_physics(eps, damping, integrator, estimator, gradient_point)
+    guards.check_budget(kind, config.steps, config.make_system().position_size)
+
+
+def problem_stability(config: ProblemConfig) -> Stability:
+    """h * omega_max of the problem's initial parameters (checked before a page runs anything long)."""
+    problem = build_problem(config)
+    return guards.stability(problem.system, problem.params, config.step_size)
+
+
 def run_echo_trace(config: ProblemConfig, eps: float, damping: float = 0.0, integrator: str = "leapfrog",
                    gradient_point: str = "half") -> dict[str, Any]:
     """Forward run, echoes at 0/+eps/-eps, RHEL and BPTT gradients, as NumPy arrays."""
+    _guard(config, "check", eps, damping, integrator, gradient_point=gradient_point)
     problem = build_problem(config)
     args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
     trace = rhel_trace(*args, eps, damping, integrator=integrator, gradient_point=gradient_point)
@@ -115,8 +135,11 @@ def run_gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> di
     ``overall``, ``time``, ``rhel_inputs``/``bptt_inputs`` (N, input_size), the accumulator
     (``integrand`` (N, P): per echo step (S+ - S-)/(2 eps) in forward time, ``readout_part`` (P,)),
     the costates (``bptt_costate``/``echo_costate``: dicts of (N+1, n) arrays), ``retrace_error``
-    and ``problems`` (message keys; empty when the comparison is meaningful).
+    and ``problems`` (message keys; empty when the comparison is meaningful), ``state_scale`` (largest
+    |q|, |p| of the forward run, for the float32 round-off guard).
     """
+    _guard(config, "gradient lab", settings.eps, settings.damping, settings.integrator, settings.estimator,
+           settings.gradient_point)
     problem = build_problem(config)
     args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
     trace = rhel_trace(*args, settings.eps, settings.damping, integrator=settings.integrator,
@@ -173,6 +196,7 @@ def run_gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> di
         "echo_costate": {"position": np.asarray(echo_costate.position), "momentum": np.asarray(echo_costate.momentum)},
         "retrace_error": float(echo_retrace_error(trace)),
         "problems": diagnose(rhel_flat, bptt_flat, loss),
+        "state_scale": guards.state_scale(trace.forward.position, trace.forward.momentum),
         "settings": settings,
     }
 
@@ -182,8 +206,11 @@ def run_eps_sweep(config: ProblemConfig, settings: GradientLabSettings,
     """Relative error of RHEL against float64 BPTT for every eps, in float32 and float64, both estimators.
 
     ``settings.eps`` is ignored (the sweep covers the grid); the rest (friction, integrator, gradient
-    point) applies. Returns ``eps`` and ``errors``: {(dtype, estimator): array over eps}.
+    point) applies. Returns ``eps``, ``errors``: {(dtype, estimator): array over eps}, and ``finite``
+    (False when no error is finite: nothing to draw).
     """
+    _guard(config, "eps sweep", None, settings.damping, settings.integrator, settings.estimator,
+           settings.gradient_point)
     reference_problem = build_problem(replace(config, dtype="float64"))
     args = (reference_problem.system, reference_problem.params, reference_problem.initial,
             reference_problem.data, reference_problem.step_size)
@@ -197,11 +224,8 @@ def run_eps_sweep(config: ProblemConfig, settings: GradientLabSettings,
                 settings.damping, integrator=settings.integrator, estimator=estimator,
                 gradient_point=settings.gradient_point)
             errors[(dtype, estimator)] = relative_errors_over_eps(_numpy(gradients.params), reference)
-    return {"eps": np.asarray(eps_values, np.float64), "errors": errors}
-
-
-#: The leapfrog is stable while h * omega_max < LEAPFROG_STABILITY_LIMIT (linear stability of Stormer-Verlet).
-LEAPFROG_STABILITY_LIMIT = 2.0
+    finite = any(bool(np.isfinite(values).any()) for values in errors.values())
+    return {"eps": np.asarray(eps_values, np.float64), "errors": errors, "finite": finite}
 
 
 @dataclass(frozen=True)
@@ -238,11 +262,21 @@ class EchoView:
     @property
     def stability(self) -> float:
         """h * omega_max: the leapfrog is stable below 2."""
-        return self.step_size * self.max_frequency
+        return self.guard.value
+
+    @property
+    def guard(self) -> Stability:
+        """The shared stability guard of these parameters."""
+        return Stability(self.step_size, self.max_frequency)
 
     @property
     def stable(self) -> bool:
-        return bool(self.stability < LEAPFROG_STABILITY_LIMIT)
+        return self.guard.stable
+
+    @property
+    def state_scale(self) -> float:
+        """Largest |q|, |p| of the forward run (the float32 round-off guard compares eps with it)."""
+        return guards.state_scale(self.forward.position, self.forward.momentum)
 
     @property
     def max_retrace_error(self) -> float:
@@ -289,6 +323,7 @@ def _oscillator_mass_and_stiffness(system: System, params: dict[str, np.ndarray]
 def run_echo_view(config: ProblemConfig, eps: float, damping: float = 0.0,
                   integrator: str = "leapfrog") -> EchoView:
     """Forward run, echoes at 0/+eps/-eps and their energies and retrace error (no BPTT: it is not drawn)."""
+    _guard(config, "echo view", eps, damping, integrator)
     problem = build_problem(config)
     trace = rhel_trace(problem.system, problem.params, problem.initial, problem.data, problem.step_size, eps,
                        damping, integrator=integrator)

@@ -30,6 +30,7 @@ import numpy as np
 from rhel_viz.integrators import State, step
 from rhel_viz.rhel import TRACE_COUNTS, cotangent_nudge, echo_pair
 from rhel_viz.systems import LinearHRU, NonlinearHRU, Params
+from rhel_viz.validation import validate_hssm
 
 HAMILTONIAN_KEYS = {"linear": ("A", "B"), "nonlinear": ("W", "b", "c", "alpha", "B")}
 HEADS = ("classification", "regression")
@@ -48,10 +49,7 @@ class HSSMConfig:
     head: str = "classification"
 
     def __post_init__(self) -> None:
-        if self.layer not in HAMILTONIAN_KEYS:
-            raise ValueError(f"unknown HRU layer {self.layer!r}; choose one of {sorted(HAMILTONIAN_KEYS)}")
-        if self.head not in HEADS:
-            raise ValueError(f"unknown head {self.head!r}; choose one of {list(HEADS)}")
+        validate_hssm(self)  # names and sizes from the registry; raises InvalidInput (a ValueError)
 
     def hru(self) -> LinearHRU | NonlinearHRU:
         factory = LinearHRU if self.layer == "linear" else NonlinearHRU

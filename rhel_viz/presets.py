@@ -16,6 +16,8 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlencode
 
+from rhel_viz.validation import InvalidInput, validate_controls
+
 PRESETS_FILE = Path(__file__).resolve().parents[1] / "assets" / "presets.json"
 
 Value = str | int | float | bool
@@ -53,16 +55,21 @@ def format_value(value: Value) -> str:
 
 
 def _parse(entry: dict[str, Any]) -> Preset:
+    """One preset, its control values checked against the page's rules (:mod:`rhel_viz.validation`)."""
     missing = {"name", "page", "purpose", "params"} - set(entry)
     if missing:
-        raise ValueError(f"preset {entry.get('name', '?')!r} lacks {sorted(missing)} in {PRESETS_FILE.name}")
+        raise InvalidInput(f"preset {entry.get('name', '?')!r} lacks {sorted(missing)} in {PRESETS_FILE.name}")
+    if not isinstance(entry["params"], dict):
+        raise InvalidInput(f"preset {entry['name']!r}: params must be an object of control values")
+    validate_controls(entry["page"], entry["params"], context=f"preset {entry['name']!r}")
     return Preset(name=entry["name"], page=entry["page"], purpose=entry["purpose"],
                   params=MappingProxyType(dict(entry["params"])))
 
 
 @cache
 def load_presets(path: Path = PRESETS_FILE) -> dict[str, Preset]:
-    """Every preset by name, in file order (read once per process)."""
+    """Every preset by name, in file order (read and validated once per process; invalid values raise
+    :class:`~rhel_viz.validation.InvalidInput` naming the preset and the value)."""
     entries = json.loads(path.read_text(encoding="utf-8"))["presets"]
     presets = {entry["name"]: _parse(entry) for entry in entries}
     if len(presets) != len(entries):

@@ -16,8 +16,9 @@ import numpy as np
 from rhel_viz.integrators import State
 from rhel_viz.losses import Sequence, loss_weights
 from rhel_viz.systems import Params, System, make_system
+from rhel_viz.validation import DTYPE_NAMES, validate_problem
 
-DTYPES: dict[str, type] = {"float32": jnp.float32, "float64": jnp.float64}
+DTYPES: dict[str, type] = {name: getattr(jnp, name) for name in DTYPE_NAMES}
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,12 @@ def _with_overrides(params: dict[str, np.ndarray], overrides) -> dict[str, np.nd
 
 
 def build_problem(config: ProblemConfig) -> Problem:
-    """Materialise a config as arrays of ``config.dtype``; invalid names raise with the valid ones."""
-    if config.dtype not in DTYPES:
-        raise ValueError(f"unknown dtype {config.dtype!r}; choose one of {sorted(DTYPES)}")
+    """Materialise a config as arrays of ``config.dtype``.
+
+    The final guard: a value outside its :mod:`rhel_viz.validation` rule (unknown name, out-of-range or
+    non-finite number, NaN parameter override) raises :class:`~rhel_viz.validation.InvalidInput` naming it.
+    """
+    validate_problem(config)
     dtype = DTYPES[config.dtype]
     system = config.make_system()
     params = _with_overrides(system.default_params(config.seed), config.param_overrides)

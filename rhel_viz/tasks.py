@@ -26,10 +26,10 @@ from rhel_viz.integrators import State, simulate
 from rhel_viz.losses import Sequence, final_weights, sequence_weights
 from rhel_viz.problems import DTYPES
 from rhel_viz.systems import LinearHRU, MassSpringChain, NonlinearHRU, Params, System
+from rhel_viz.validation import DELAY_CHOICES, HRU_SYSTEMS, WIDTH_CHOICES, InvalidInput, validate_task
 
-HRU_SYSTEMS: tuple[str, ...] = ("nonlinear", "linear")
-WIDTH_CHOICES: tuple[int, ...] = (4, 8, 16, 32)
-DELAY_CHOICES: tuple[int, ...] = (10, 25, 50, 90, 250, 500, 900, 2000, 3900)  # those below N are offered
+__all__ = ["DELAY_CHOICES", "HRU_SYSTEMS", "TASKS", "WIDTH_CHOICES", "Task", "TaskData", "TaskSettings", "build_task",
+           "get_task"]
 
 #: The springs that generate the coupling-spring target (the "teacher"), and the student's start.
 TEACHER_SPRINGS = {"k_coupling": (1.5,), "k_wall": (1.2, 0.8)}
@@ -212,14 +212,11 @@ def get_task(name: str) -> Task:
     try:
         return TASKS[name]
     except KeyError:
-        raise ValueError(f"unknown task {name!r}; choose one of {sorted(TASKS)}") from None
+        raise InvalidInput(f"unknown task {name!r}; choose one of {sorted(TASKS)}") from None
 
 
 def build_task(settings: TaskSettings) -> TaskData:
-    """Materialise a task; invalid choices raise with the valid ones."""
+    """Materialise a task; the final guard: invalid choices raise :class:`~rhel_viz.validation.InvalidInput`."""
     task = get_task(settings.task)
-    if settings.dtype not in DTYPES:
-        raise ValueError(f"unknown dtype {settings.dtype!r}; choose one of {sorted(DTYPES)}")
-    if settings.steps not in task.step_choices:
-        raise ValueError(f"task {task.name!r} takes N in {list(task.step_choices)}, got {settings.steps}")
+    validate_task(settings, task.step_choices)
     return task.build(settings)

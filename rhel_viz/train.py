@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from rhel_viz import guards
 from rhel_viz.bptt import bptt_gradients
 from rhel_viz.integrators import State, simulate
 from rhel_viz.losses import Sequence
@@ -30,6 +31,7 @@ from rhel_viz.metrics import cosine
 from rhel_viz.rhel import rhel_gradients
 from rhel_viz.systems import Params, System
 from rhel_viz.tasks import TaskData, TaskSettings, build_task
+from rhel_viz.validation import validate_training
 
 OPTIMISERS: Mapping[str, Callable[[Any], optax.GradientTransformation]] = {"adam": optax.adam, "sgd": optax.sgd}
 METHODS: tuple[str, ...] = ("rhel", "bptt")
@@ -87,6 +89,23 @@ def check_optimiser(name: str) -> None:
         raise ValueError(f"unknown optimiser {name!r}; choose one of {sorted(OPTIMISERS)}")
 
 
+def update_cost(data: TaskData) -> int:
+    """Oscillator-steps of one update (raises :class:`~rhel_viz.guards.OverBudget` above the budget)."""
+    return guards.check_budget("training update", data.dataset.inputs.shape[1], data.system.position_size,
+                               data.batch_size)
+
+
+def unstable_copy(state: TrainState) -> tuple[str, guards.Stability] | None:
+    """The first copy (method) whose current parameters make the leapfrog unstable (h * omega_max >= 2)."""
+    data = state.data
+    frozen = {name: leaf for name, leaf in data.params.items() if name not in data.trainable}
+    for method in METHODS:
+        check = guards.stability(data.system, {**frozen, **state.params[method]}, float(data.step_size))
+        if not check.stable:
+            return method, check
+    return None
+
+
 def _numpy(tree: Any) -> Any:
     return jax.tree.map(lambda leaf: np.array(leaf), tree)
 
@@ -95,6 +114,7 @@ def init_state(settings: TaskSettings, optimiser: str = "adam") -> TrainState:
     """Same initialisation for both copies; step 0, empty history."""
     check_optimiser(optimiser)
     data = build_task(settings)
+    update_cost(data)
     trainable = {name: data.params[name] for name in data.trainable}
     opt_state = OPTIMISERS[optimiser](0.0).init(trainable)
     snapshot = _numpy(trainable)
@@ -142,6 +162,13 @@ def _finite(tree: Any) -> bool:
 def train_step(state: TrainState, hyper: Hyper) -> StepRecord:
     """Advance both copies by one update (in place) and return its metrics; raises :class:`Diverged`."""
     if state.error:
+        raise Diverged(state.error)
+    validate_training(hyper.learning_rate, hyper.eps)
+    unstable = unstable_copy(state)
+    if unstable is not None:
+        method, check = unstable
+        state.error = (f"training stopped before update {state.step + 1}: the {method.upper()} copy's parameters "
+                       f"made the leapfrog {check.message()}. Lower the learning rate, then reset.")
         raise Diverged(state.error)
     data = state.data
     dtype = data.dataset.inputs.dtype

@@ -7,20 +7,30 @@ from typing import Any
 
 import streamlit as st
 
-from rhel_viz import deep, experiments, scaling
+from rhel_viz import deep, experiments, guards, scaling
 from rhel_viz.experiments import GradientLabSettings
 from rhel_viz.problems import ProblemConfig
 
 _HASH = {ProblemConfig: astuple, GradientLabSettings: astuple}
+#: Every cache is bounded in entries and in age: a classroom of sessions cannot grow the server's memory
+#: without limit (a result is a few MB at most: N = 800 steps of a few oscillators, three echoes).
+TTL_S = 3600
 
 
-@st.cache_data(max_entries=64, show_spinner=False, hash_funcs=_HASH)
+@st.cache_data(max_entries=128, ttl=TTL_S, show_spinner=False, hash_funcs=_HASH)
+def stability(config: ProblemConfig) -> guards.Stability:
+    """h * omega_max of the config's parameters, checked before anything long runs."""
+    return experiments.problem_stability(config)
+
+
+
+@st.cache_data(max_entries=64, ttl=TTL_S, show_spinner=False, hash_funcs=_HASH)
 def echo_trace(config: ProblemConfig, eps: float, damping: float, integrator: str,
                gradient_point: str = "half") -> dict[str, Any]:
     return experiments.run_echo_trace(config, eps, damping, integrator, gradient_point)
 
 
-@st.cache_data(max_entries=64, show_spinner=False, hash_funcs=_HASH)
+@st.cache_data(max_entries=64, ttl=TTL_S, show_spinner=False, hash_funcs=_HASH)
 def gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> dict[str, Any]:
     return experiments.run_gradient_lab(config, settings)
 
@@ -30,13 +40,13 @@ def eps_sweep(config: ProblemConfig, settings: GradientLabSettings) -> dict[str,
     return _eps_sweep(config, replace(settings, eps=0.0))
 
 
-@st.cache_data(max_entries=32, show_spinner="Sweeping ε (compiles once per system and length)…",
+@st.cache_data(max_entries=32, ttl=TTL_S, show_spinner="Sweeping ε (compiles once per system and length)…",
                hash_funcs=_HASH)
 def _eps_sweep(config: ProblemConfig, settings: GradientLabSettings) -> dict[str, Any]:
     return experiments.run_eps_sweep(config, settings)
 
 
-@st.cache_data(max_entries=32, show_spinner="Running forward and echoes...", hash_funcs=_HASH)
+@st.cache_data(max_entries=32, ttl=TTL_S, show_spinner="Running forward and echoes...", hash_funcs=_HASH)
 def echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str) -> experiments.EchoView:
     """The Echo page's numbers: forward run, three echoes, energies, retrace error."""
     return experiments.run_echo_view(config, eps, damping, integrator)
@@ -45,14 +55,15 @@ def echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str
 # ----------------------------------------------------------------------------------------------
 # Deep and long (issue 6)
 
-@st.cache_data(max_entries=32, show_spinner="Running the HSSM with RHEL and with BPTT (compiles once per model)…",
+@st.cache_data(max_entries=32, ttl=TTL_S,
+               show_spinner="Running the HSSM with RHEL and with BPTT (compiles once per model)…",
                hash_funcs={deep.AgreementSettings: astuple})
 def layer_agreement(settings: deep.AgreementSettings) -> dict[str, Any]:
     """Per-layer cosine and norm ratio of RHEL against BPTT in a 4-layer HSSM."""
     return deep.run_layer_agreement(settings)
 
 
-@st.cache_data(max_entries=4, show_spinner="Compiling and timing forward, RHEL and BPTT at four lengths…")
+@st.cache_data(max_entries=4, ttl=TTL_S, show_spinner="Compiling and timing forward, RHEL and BPTT at four lengths…")
 def live_scaling(model: str) -> dict[str, Any]:
     """Time and XLA memory at short lengths, measured once per server process."""
     return deep.run_live_scaling(model)
@@ -64,6 +75,6 @@ def scaling_report() -> dict[str, Any] | None:
     return _scaling_report(path.stat().st_mtime if path.exists() else 0.0)
 
 
-@st.cache_data(max_entries=2, show_spinner=False)
+@st.cache_data(max_entries=2, ttl=TTL_S, show_spinner=False)
 def _scaling_report(modified: float) -> dict[str, Any] | None:
     return scaling.load_results()

@@ -16,12 +16,16 @@ from rhel_viz.problems import DTYPES, ProblemConfig
 from rhel_viz.rhel import ESTIMATORS
 from rhel_viz.scenarios import BREAK_FRICTION, lab_settings, with_springs
 from rhel_viz.systems import SYSTEMS
+from rhel_viz.validation import EPS_CHOICES, PHYSICS, PROBLEM, SPRING_PARAMS, STEP_CHOICES
+
+__all__ = ["EPS_CHOICES", "STEP_CHOICES", "PhysicsSettings", "gradient_lab_controls", "physics_controls",
+           "problem_controls", "spring_controls"]
 
 SYSTEM_LABELS = {"springs": "Masses and springs", "linear": "Linear HRU", "nonlinear": "Nonlinear HRU"}
 INTEGRATOR_LABELS = {"leapfrog": "Leapfrog (reversible)", "euler": "Explicit Euler (not reversible)",
                      "rk4": "RK4 (not reversible)"}
-STEP_CHOICES = (50, 100, 200, 400, 800)  # a few fixed sequence lengths: one compilation each
-EPS_CHOICES = tuple(10.0**k for k in range(-10, 0))
+# STEP_CHOICES (a few fixed sequence lengths: one compilation each), EPS_CHOICES and every slider range
+# come from the validation registry, so widgets, URL check, presets and library guards agree.
 
 
 def format_eps(value: float) -> str:
@@ -47,10 +51,12 @@ def problem_controls(container=None) -> ProblemConfig:
     loss = box.selectbox("Loss", sorted(LOSSES), index=sorted(LOSSES).index(defaults.loss), key="loss",
                          bind="query-params", help="sequence: mean over every step; final: last step only")
     steps = box.select_slider("Steps N", STEP_CHOICES, value=defaults.steps, key="steps", bind="query-params")
-    step_size = box.slider("Step size h", 0.01, 1.0, defaults.step_size, 0.01, key="h", bind="query-params")
+    step_size = box.slider("Step size h", *PROBLEM["step_size"].widget_range, defaults.step_size, 0.01, key="h",
+                           bind="query-params")
     dtype = box.selectbox("Precision", sorted(DTYPES), index=sorted(DTYPES).index(defaults.dtype), key="dtype",
                           bind="query-params")
-    seed = box.number_input("Seed", 0, 10_000, defaults.seed, key="seed", bind="query-params")
+    seed = box.number_input("Seed", *map(int, PROBLEM["seed"].widget_range), defaults.seed, key="seed",
+                            bind="query-params")
     return ProblemConfig(system=system, loss=loss, steps=int(steps), step_size=float(step_size), dtype=dtype,
                          seed=int(seed))
 
@@ -61,7 +67,8 @@ def physics_controls(container=None) -> PhysicsSettings:
     defaults = PhysicsSettings()
     eps = box.select_slider("Nudging ε", EPS_CHOICES, value=defaults.eps, format_func=format_eps,
                             key="eps", bind="query-params")
-    damping = box.slider("Friction γ", 0.0, 0.5, defaults.damping, 0.01, key="damping", bind="query-params",
+    damping = box.slider("Friction γ", *PHYSICS["damping"].widget_range, defaults.damping, 0.01, key="damping",
+                         bind="query-params",
                          help="any γ > 0 dissipates energy: the echo no longer retraces")
     integrator = box.selectbox("Integrator", INTEGRATORS, format_func=INTEGRATOR_LABELS.get, key="integrator",
                                bind="query-params")
@@ -93,11 +100,11 @@ def gradient_lab_controls(physics: PhysicsSettings, container=None) -> GradientL
 class SpringRanges:
     """Slider ranges of the masses-and-springs controls (masses stay > 0)."""
 
-    mass: tuple[float, float] = (0.1, 5.0)
-    stiffness: tuple[float, float] = (0.0, 10.0)
-    initial_position: tuple[float, float] = (-1.0, 1.0)
-    drive_amplitude: tuple[float, float] = (0.0, 3.0)
-    drive_frequency: tuple[float, float] = (0.0, 5.0)
+    mass: tuple[float, float] = SPRING_PARAMS["mass"].widget_range
+    stiffness: tuple[float, float] = SPRING_PARAMS["k_wall"].widget_range
+    initial_position: tuple[float, float] = PROBLEM["initial_position"].widget_range
+    drive_amplitude: tuple[float, float] = PROBLEM["drive_amplitude"].widget_range
+    drive_frequency: tuple[float, float] = PROBLEM["drive_frequency"].widget_range
 
 
 SPRING_RANGES = SpringRanges()

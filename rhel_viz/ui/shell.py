@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-from rhel_viz.ui import urlstate
+from rhel_viz.appserver import RUN_LOG_ENV  # set by the load benchmark: server-side time of every page run
+from rhel_viz.ui import guards, urlstate
+from rhel_viz.validation import InvalidInput
 
 
 def require_app_shell() -> None:
@@ -23,10 +29,26 @@ def require_app_shell() -> None:
 
 
 def run_page(page, lecture: urlstate.Lecture) -> None:
-    """Run the page, then put the link to the view in the sidebar (also after a page's ``st.stop()``)."""
+    """Run the page, then put the link to the view in the sidebar (also after a page's ``st.stop()``).
+
+    An :class:`~rhel_viz.validation.InvalidInput` (a value the registry refuses, a run over the cost
+    budget) that reaches here is shown as an error with its message, never as a traceback.
+    """
+    start = time.perf_counter()
     try:
         page.run()
+    except InvalidInput as error:
+        guards.show_invalid(error)
     except StopException:
         urlstate.link_box(st.sidebar, lecture)
+        _log_run(page.url_path, time.perf_counter() - start)
         raise
     urlstate.link_box(st.sidebar, lecture)
+    _log_run(page.url_path, time.perf_counter() - start)
+
+
+def _log_run(url_path: str, seconds: float) -> None:
+    log = os.environ.get(RUN_LOG_ENV)
+    if log:
+        with Path(log).open("a", encoding="utf-8") as file:
+            file.write(f"/{url_path} {seconds:.4f}\n")

@@ -18,14 +18,18 @@ from rhel_viz.problems import DTYPES
 from rhel_viz.tasks import DELAY_CHOICES, HRU_SYSTEMS, TASKS, WIDTH_CHOICES, TaskSettings
 from rhel_viz.train import OPTIMISERS, Diverged, Hyper, TrainState, accuracy, init_state, predictions, train_step
 from rhel_viz.ui import figures as shown
+from rhel_viz.ui import guards
 from rhel_viz.ui.controls import EPS_CHOICES, SYSTEM_LABELS, format_eps
+from rhel_viz.validation import LEARNING_RATES, MAX_SAMPLE, MAX_UPDATES, TASK, InvalidInput
+
+__all__ = ["LEARNING_RATES", "MAX_SAMPLE", "MAX_UPDATES", "OPTIMISER_LABELS", "Choices", "buttons", "controls",
+           "count_page_run", "live_view"]
 
 RUN_EVERY_S = 0.5  # live view refresh period while playing
 TICK_BUDGET_S = 0.1  # at most this much training per refresh (at least one update): a rerun waits no longer
-MAX_UPDATES = 3000  # training pauses here (bounds the history kept in the session)
-LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.02, 0.05, 0.1, 0.3, 1.0, 3.0, 10.0)
+# MAX_UPDATES (training pauses there: bounds the history kept in the session), LEARNING_RATES and
+# MAX_SAMPLE (the "Sample shown" slider's range) come from the validation registry.
 OPTIMISER_LABELS = {"adam": "Adam", "sgd": "SGD"}
-MAX_SAMPLE = 15  # the "Sample shown" slider's range is 0..MAX_SAMPLE
 
 STATE_KEY = "training_state"
 RUNNING_KEY = "training_running"
@@ -70,7 +74,8 @@ def controls(container=None) -> Choices:
                             key="train_eps", bind="query-params")
     dtype = box.selectbox("Precision", sorted(DTYPES), index=sorted(DTYPES).index(defaults.dtype),
                           key="train_dtype", bind="query-params")
-    seed = box.number_input("Seed", 0, 10_000, defaults.seed, key="train_seed", bind="query-params")
+    seed = box.number_input("Seed", *map(int, TASK["seed"].widget_range), defaults.seed, key="train_seed",
+                            bind="query-params")
     settings = TaskSettings(task=task_name, system=system, width=int(width), steps=int(steps), delay=int(delay),
                             dtype=dtype, seed=int(seed))
     return Choices(settings, optimiser, Hyper(learning_rate=float(learning_rate), eps=float(eps)))
@@ -115,6 +120,8 @@ def _step_once(hyper: Hyper) -> None:
             train_step(state, hyper)
         except Diverged:
             pass  # the message is on the state and shown by the live view
+        except InvalidInput as error:
+            state.error = str(error)  # shown by the live view, like a divergence
 
 
 #: Keyboard shortcuts (shown on the buttons): a lecturer can drive training without the mouse.
@@ -145,6 +152,8 @@ def _advance(state: TrainState, hyper: Hyper) -> None:
                 break
     except Diverged:
         pass
+    except InvalidInput as error:  # a fragment would show it as a traceback: keep it as the state's message
+        state.error = str(error)
     if state.error or state.step >= MAX_UPDATES:
         st.session_state[RUNNING_KEY] = False
         st.rerun(scope="app")  # the timer stops with a full run
@@ -157,7 +166,11 @@ def live_view(choices: Choices, sample: int) -> None:
 
 
 def _live_body(choices: Choices, sample: int) -> None:
-    state = current_state(choices)
+    try:
+        state = current_state(choices)
+    except InvalidInput as error:  # e.g. over the cost budget; inside a fragment it must be caught here
+        guards.show_invalid(error)
+        return
     # Train only on the fragment's own timer runs: a full-page run (a widget changed) just redraws,
     # so the page answers quickly.
     in_full_run = st.session_state.pop(FULL_RUN_KEY, False)

@@ -7,12 +7,14 @@ those labels as the canonical form (readable, and seeded by Streamlit itself), a
 registries' short names (``system=linear``, ``eps=0.0001``): :func:`start` rewrites them into the
 labels before the widgets are created, so the URL then shows the canonical form. Values that are
 neither, unknown keys and out-of-range numbers are removed from the URL and listed in a visible note.
+
+The rules themselves (ranges, allowed names) are :mod:`rhel_viz.validation`'s, shared with the widgets,
+the presets, the command line and the library's entry guards; this module only adds the widget labels.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,32 +24,28 @@ from urllib.parse import urlencode
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from rhel_viz.deep import AGREEMENT_DTYPES, AGREEMENT_EPS_CHOICES
-from rhel_viz.integrators import INTEGRATORS
-from rhel_viz.losses import LOSSES
+from rhel_viz import validation
 from rhel_viz.plots import deep as deep_plots
 from rhel_viz.presets import Preset, format_value, load_presets
-from rhel_viz.problems import DTYPES
-from rhel_viz.rhel import ESTIMATORS
-from rhel_viz.scaling import MODELS as SCALING_MODELS
-from rhel_viz.systems import SYSTEMS
-from rhel_viz.tasks import DELAY_CHOICES, HRU_SYSTEMS, TASKS, WIDTH_CHOICES
-from rhel_viz.train import OPTIMISERS
+from rhel_viz.tasks import TASKS
 from rhel_viz.ui import controls, text
 from rhel_viz.ui import training as training_ui
 from rhel_viz.ui.lecture import HIDE, PRESENT, Lecture, lecture_flags
 
 STREAMLIT_PARAMS = ("embed", "embed_options")  # Streamlit's own, left alone
 PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
-MAX_INDEX = 63  # widest dynamic index widget (input channel, costate coordinate)
 
 
 @dataclass(frozen=True)
 class Choice:
-    """A selectbox / radio / select_slider: its options and the label function of the widget."""
+    """A selectbox / radio / select_slider: its registry rule and the label function of the widget."""
 
-    options: tuple
+    rule: validation.OneOf
     label: Callable[[Any], str] = str
+
+    @property
+    def options(self) -> tuple:
+        return self.rule.options
 
     def resolve(self, raw: str) -> tuple[bool, Any]:
         """(valid, option to put in session state or None when Streamlit reads the raw value itself)."""
@@ -66,23 +64,19 @@ class Choice:
 
 @dataclass(frozen=True)
 class Number:
-    """A slider or number input: a range, maybe integers only."""
+    """A slider or number input: checked by its registry rule (the widget's range)."""
 
-    low: float
-    high: float
-    integer: bool = False
+    rule: validation.Range
 
     def resolve(self, raw: str) -> tuple[bool, Any]:
         try:
             value = float(raw)
         except ValueError:
             return False, None
-        ok = math.isfinite(value) and self.low <= value <= self.high and (not self.integer or value.is_integer())
-        return ok, None
+        return self.rule.check(value) is None, None
 
     def describe(self) -> str:
-        kind = "an integer" if self.integer else "a number"
-        return f"{kind} from {self.low:g} to {self.high:g}"
+        return self.rule.describe()
 
 
 @dataclass(frozen=True)
@@ -100,71 +94,50 @@ class Flag:
 class Pattern:
     """A free-form option list computed at run time (parameter labels): checked by shape only."""
 
-    regex: str
+    rule: validation.Pattern
 
     def resolve(self, raw: str) -> tuple[bool, Any]:
-        return re.fullmatch(self.regex, raw) is not None, None
+        return self.rule.check(raw) is None, None
 
     def describe(self) -> str:
-        return "a parameter label such as k_coupling[0]"
+        return self.rule.describe()
 
 
 Spec = Choice | Number | Flag | Pattern
 
-_RANGES = controls.SPRING_RANGES
-PROBLEM_PARAMS: dict[str, Spec] = {
-    "system": Choice(tuple(SYSTEMS), controls.SYSTEM_LABELS.get),
-    "loss": Choice(tuple(sorted(LOSSES))),
-    "steps": Choice(controls.STEP_CHOICES),
-    "h": Number(0.01, 1.0),
-    "dtype": Choice(tuple(sorted(DTYPES))),
-    "seed": Number(0, 10_000, integer=True),
-    "eps": Choice(controls.EPS_CHOICES, controls.format_eps),
-    "damping": Number(0.0, 0.5),
-    "integrator": Choice(tuple(INTEGRATORS), controls.INTEGRATOR_LABELS.get),
+#: How a choice widget shows its options (the label is what Streamlit writes in the URL).
+LABELS: dict[str, Callable[[Any], str]] = {
+    "system": controls.SYSTEM_LABELS.get, "integrator": controls.INTEGRATOR_LABELS.get,
+    "eps": controls.format_eps, "train_eps": controls.format_eps,
+    "train_task": lambda name: TASKS[name].title, "train_system": controls.SYSTEM_LABELS.get,
+    "train_optimiser": training_ui.OPTIMISER_LABELS.get,
+    "deep_layer": deep_plots.LAYER_LABELS.get, "deep_model": deep_plots.MODEL_LABELS.get,
+    "deep_eps": controls.format_eps,
 }
-SPRING_PARAMS: dict[str, Spec] = {
-    "mass_1": Number(*_RANGES.mass), "mass_2": Number(*_RANGES.mass),
-    "k_wall": Number(*_RANGES.stiffness), "k_coupling": Number(*_RANGES.stiffness),
-    "q0": Number(*_RANGES.initial_position), "drive_amp": Number(*_RANGES.drive_amplitude),
-    "drive_freq": Number(*_RANGES.drive_frequency),
-}
-LAB_PARAMS: dict[str, Spec] = {
-    "estimator": Choice(tuple(ESTIMATORS)),
-    "break_friction": Flag(), "break_integrator": Flag(), "break_full_step": Flag(),
-    "input_channel": Number(0, MAX_INDEX, integer=True),
-    "accumulator_param": Pattern(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+(,\d+)*\])?"),
-    "adjoint_coordinate": Number(0, MAX_INDEX, integer=True),
-}
-TRAINING_PARAMS: dict[str, Spec] = {
-    "train_task": Choice(tuple(TASKS), lambda name: TASKS[name].title),
-    "train_system": Choice(HRU_SYSTEMS, controls.SYSTEM_LABELS.get),
-    "train_width": Choice(WIDTH_CHOICES),
-    "train_delay": Choice(DELAY_CHOICES),
-    "train_optimiser": Choice(tuple(OPTIMISERS), training_ui.OPTIMISER_LABELS.get),
-    "train_eps": Choice(controls.EPS_CHOICES, controls.format_eps),
-    "train_dtype": Choice(tuple(sorted(DTYPES))),
-    "train_seed": Number(0, 10_000, integer=True),
-    "train_sample": Number(0, training_ui.MAX_SAMPLE, integer=True),
-    **{f"train_steps_{name}": Choice(task.step_choices) for name, task in TASKS.items()},
-    **{f"train_lr_{name}": Choice(training_ui.LEARNING_RATES) for name in TASKS},
-}
-DEEP_PARAMS: dict[str, Spec] = {
-    "deep_layer": Choice(tuple(deep_plots.LAYER_LABELS), deep_plots.LAYER_LABELS.get),
-    "deep_dtype": Choice(AGREEMENT_DTYPES),
-    "deep_eps": Choice(AGREEMENT_EPS_CHOICES, controls.format_eps),
-    "deep_model": Choice(SCALING_MODELS, deep_plots.MODEL_LABELS.get),
-    "deep_live": Flag(),
-}
-#: Every URL parameter each page understands, by ``url_path`` ("" is Home). A page missing here
-#: (say, a new one) is not checked: its parameters go to Streamlit unchanged.
+
+
+def _spec(key: str, rule: validation.Rule) -> Spec:
+    """The URL spec of a widget key, from its registry rule (the rules are not duplicated here)."""
+    if isinstance(rule, validation.OneOf):
+        return Choice(rule, LABELS.get(key, str))
+    if isinstance(rule, validation.Range):
+        return Number(rule)
+    if isinstance(rule, validation.Pattern):
+        return Pattern(rule)
+    return Flag()
+
+
+def page_params(page: str) -> dict[str, Spec] | None:
+    """Every URL parameter a page understands (None for a page that is not registered)."""
+    rules = validation.control_rules(page)
+    return None if rules is None else {key: _spec(key, rule) for key, rule in rules.items()}
+
+
+#: Every URL parameter each page understands, by ``url_path`` ("" is Home), built from
+#: :func:`rhel_viz.validation.control_rules`. A page missing here (say, a new one) is not checked: its
+#: parameters go to Streamlit unchanged.
 PAGE_PARAMS: dict[str, dict[str, Spec]] = {
-    "": {},
-    "echo": {**PROBLEM_PARAMS, **SPRING_PARAMS},
-    "gradients": {**PROBLEM_PARAMS, **LAB_PARAMS},
-    "training": TRAINING_PARAMS,
-    "deep": DEEP_PARAMS,
-}
+    page: page_params(page) for page in ("", "echo", "gradients", "training", "deep")}
 
 
 def _close(raw: str, option: float) -> bool:

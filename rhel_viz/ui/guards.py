@@ -1,0 +1,43 @@
+"""How every page shows the shared guards (:mod:`rhel_viz.guards`): one look, texts in ``assets/``."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from rhel_viz import guards
+from rhel_viz.ui import text
+
+
+def stop_if_unstable(stability: guards.Stability) -> None:
+    """A warning and ``st.stop()`` when h * omega_max >= 2 (nothing is run, nothing is plotted)."""
+    if stability.stable:
+        return
+    st.warning(text.asset_text("guard_unstable.md").format(
+        stability=stability.value, omega=stability.max_frequency, step_size=stability.step_size,
+        limit=stability.limit), icon=":material/warning:")
+    st.stop()
+
+
+def error_if_not_finite(ok: bool, asset: str = "echo_nonfinite.md") -> bool:
+    """An error (text from ``assets/<asset>``) when a result holds NaN or Inf; returns ``ok``: draw only if True."""
+    if not ok:
+        st.error(text.asset_text(asset), icon=":material/error:")
+    return ok
+
+
+def stop_if_not_finite(ok: bool, asset: str = "echo_nonfinite.md") -> None:
+    """:func:`error_if_not_finite`, then ``st.stop()`` (the rest of the page would only draw broken plots)."""
+    if not error_if_not_finite(ok, asset):
+        st.stop()
+
+
+def warn_eps_roundoff(dtype: str, eps: float, scale: float = 1.0) -> None:
+    """A warning when eps is below float32's round-off floor for this state scale (the page still runs)."""
+    if guards.eps_too_small(dtype, eps, scale):
+        st.warning(text.asset_text("guard_float32_eps.md").format(
+            eps=eps, scale=scale, floor=guards.FLOAT32_MIN_RELATIVE_EPS * scale), icon=":material/warning:")
+
+
+def show_invalid(error: Exception) -> None:
+    """An input the registry refuses (or too costly a run): its message, never a traceback."""
+    st.error(text.asset_text("guard_invalid.md").format(message=str(error).rstrip(".")), icon=":material/block:")
