@@ -8,11 +8,11 @@ saves the first screenful (not the full page, to keep the PNGs small).
 
 from __future__ import annotations
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, start_app, stop_app, wait_for_run
+from rhel_viz.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, start_app, stop_app, wait_for_run
 
 OUT = ROOT / "assets" / "screenshots"
 SHOTS = {"home": "/", "echo": "/echo?steps=50", "gradients": "/gradients?steps=50",
-         "training": "/training", "echo-present": "/echo?steps=50&present=1"}
+         "training": "/training", "deep": "/deep", "echo-present": "/echo?steps=50&present=1"}
 VIEWPORT = {"width": 1280, "height": 720}
 SETTLE_MS = 1500  # charts finish drawing after the script run
 
@@ -22,7 +22,7 @@ def main() -> int:
 
     OUT.mkdir(parents=True, exist_ok=True)
     (ROOT / ".pytest_cache").mkdir(exist_ok=True)
-    proc, base = start_app(log_name="screenshots")
+    proc, base = start_app(log_path=ROOT / ".pytest_cache" / "screenshots.log")
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
