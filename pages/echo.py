@@ -25,16 +25,17 @@ frames.metric("Steps N", view.steps)
 
 st.subheader("Forward, flip, echo")
 text.markdown("echo_animation")
-figures.show(plots.animation_figure(view), "echo_animation", animation=True)
+shared = (config, physics)  # what the view was computed from: figures are built once per view, for all sessions
+figures.show(cache.figure(plots.animation_figure, view, key=shared), "echo_animation", animation=True)
 
 st.subheader("Trajectories over time")
 text.markdown("echo_trajectories")
-figures.show(plots.trajectories_figure(view), "echo_trajectories")
+figures.show(cache.figure(plots.trajectories_figure, view, key=shared), "echo_trajectories")
 
 st.subheader("Phase portraits")
 text.markdown("echo_phase")
-figures.show(plots.phase_portraits_figure(view), "echo_phase")
+figures.show(cache.figure(plots.phase_portraits_figure, view, key=shared), "echo_phase")
 
 st.subheader("Energy and retrace error")
 text.markdown("echo_energy")
-figures.show(plots.energy_figure(view), "echo_energy")
+figures.show(cache.figure(plots.energy_figure, view, key=shared), "echo_energy")

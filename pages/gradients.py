@@ -36,35 +36,38 @@ st.dataframe(plots.agreement_table(result["table"]), hide_index=True, key="agree
                             "relative error": st.column_config.NumberColumn(format="%.2e")})
 
 left, right = st.columns([3, 2])
-figures.show(plots.gradient_bars_figure(result["labels"], result["rhel"], result["bptt"]), "bars", left)
-figures.show(plots.gradient_scatter_figure(result["labels"], result["groups"], result["rhel"], result["bptt"]),
-             "scatter", right)
+shared = (config, settings)  # what the result was computed from: figures are built once, for all sessions
+figures.show(cache.figure(plots.gradient_bars_figure, result["labels"], result["rhel"], result["bptt"], key=shared),
+             "bars", left)
+figures.show(cache.figure(plots.gradient_scatter_figure, result["labels"], result["groups"], result["rhel"],
+                          result["bptt"], key=shared), "scatter", right)
 
 st.subheader("Input gradients over time")
 channel = st.selectbox("Input channel", range(result["rhel_inputs"].shape[1]), key="input_channel",
                        bind="query-params")
-figures.show(plots.input_gradients_figure(result["time"], result["rhel_inputs"], result["bptt_inputs"], channel),
-             "inputs")
+figures.show(cache.figure(plots.input_gradients_figure, result["time"], result["rhel_inputs"], result["bptt_inputs"],
+                          channel, key=(shared, channel)), "inputs")
 
 st.subheader("The gradient accumulator")
 labels = result["labels"]
 label = st.selectbox("Parameter", labels, index=labels.index(DEMO_PARAMETER) if DEMO_PARAMETER in labels else 0,
                      key="accumulator_param", bind="query-params")
 index = labels.index(label)
-figures.show(plots.accumulator_figure(result["time"], result["integrand"][:, index], result["readout_part"][index],
-                                          result["bptt"][index], label), "accumulator")
+figures.show(cache.figure(plots.accumulator_figure, result["time"], result["integrand"][:, index],
+                          result["readout_part"][index], result["bptt"][index], label, key=(shared, label)),
+             "accumulator")
 text.markdown("gradients_accumulator")
 
 st.subheader("Error against ε")
 sweep = cache.eps_sweep(config, settings)
 if guards.error_if_not_finite(sweep["finite"], "guard_sweep_nonfinite.md"):
-    figures.show(plots.eps_sweep_figure(sweep["eps"], sweep["errors"], settings.eps), "sweep")
+    figures.show(cache.figure(plots.eps_sweep_figure, sweep["eps"], sweep["errors"], settings.eps, key=shared), "sweep")
 text.markdown("gradients_sweep")
 text.markdown("gradients_breakers")
 
 st.subheader("Echo = adjoint")
 coordinate = st.selectbox("Coordinate", range(result["bptt_costate"]["position"].shape[1]), key="adjoint_coordinate",
                           bind="query-params")
-figures.show(plots.adjoint_figure(result["costate_time"], result["bptt_costate"], result["echo_costate"],
-                                          coordinate), "adjoint")
+figures.show(cache.figure(plots.adjoint_figure, result["costate_time"], result["bptt_costate"], result["echo_costate"],
+                          coordinate, key=(shared, coordinate)), "adjoint")
 text.markdown("gradients_adjoint")

@@ -245,7 +245,15 @@ def training_responsiveness(presses: int = 12) -> dict[str, Any]:
 
 @register("load")
 def load(sessions: int = 30) -> dict[str, Any]:
-    """A classroom: concurrent browser sessions through the default views and a training run."""
+    """A classroom: 30 concurrent websocket sessions (static files + protocol) through the default views."""
     from rhel_viz.loadtest import run_load
 
-    return run_load(sessions)
+    return run_load(sessions, client="websocket")
+
+
+@register("load-browser")
+def load_browser(sessions: int = 30) -> dict[str, Any]:
+    """The same classroom in 30 headless Chromium contexts (on 2 cores, mostly a measure of Chromium)."""
+    from rhel_viz.loadtest import run_load
+
+    return run_load(sessions, client="browser")

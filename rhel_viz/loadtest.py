@@ -1,17 +1,22 @@
-"""Load benchmark: a classroom of concurrent browser sessions against one app server on loopback.
+"""Load benchmark: a classroom of concurrent sessions against one app server on loopback.
 
-Every session opens the default views (home, echo, gradient lab) and runs a few training updates,
-in headless Chromium (one browser, one context per session, so sessions share nothing). We report
-the time each page took to finish (p50, p95, max, overall and per page), errors seen on the pages,
-and the server's memory: at rest before, at its peak (VmHWM) and after the sessions closed.
+Every session opens the default views (home, echo, gradient lab, training playground) and runs
+three training updates (the "Step one update" button). Two kinds of client:
 
-On a small machine the browsers compete with the server for the same cores, so a page time is an
-upper bound on what a student with their own laptop would see. To tell the two apart we also report
-the server's own CPU time during the classroom (from ``/proc/<pid>/stat``) against the wall time and
-the number of cores, the load average before the run (other work on the machine), and the server-side
-time of every full script run (page loads and the training clicks), logged by the app itself
-(``RHEL_VIZ_RUN_LOG``), which excludes the browsers' rendering and queueing in Chromium. The run is
-bounded in time (``DEADLINE_S``) and only ever talks to 127.0.0.1.
+- ``websocket`` (default, ``bench load``): :mod:`rhel_viz.wsclient`, which downloads the frontend's
+  static files like a browser's first visit and then speaks Streamlit's websocket protocol. It
+  does the server's share of a browser session without rendering, so 30 of them on a 2-core machine
+  measure the server, as a classroom of students on their own laptops would see it.
+- ``browser`` (``bench load-browser``): headless Chromium, one context per session. On this
+  machine the 30 renderers take most of the CPU, so its page times are an upper bound dominated
+  by Chromium, not by the app.
+
+We report the time each page took to finish (p50, p95, max, overall and per page) and per training
+update, errors seen on the pages, and the server's memory: at rest before, at its peak (VmHWM)
+and after the sessions closed (20 s after, and again past Streamlit's disconnected-session TTL).
+The server's CPU time, the load average before the run and the server-side time of every page
+script (``RHEL_VIZ_RUN_LOG``) tell the app's own cost apart from the clients'. The run is bounded
+in time (``DEADLINE_S``) and only ever talks to 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -21,17 +26,25 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from rhel_viz.appserver import CHROMIUM, CHROMIUM_ARGS, RUN_LOG_ENV, start_app, stop_app
 
 PAGES = ("/", "/echo", "/gradients", "/training")
+STEP = "/training step"  # one training update (a button click and the rerun it causes)
+TRAINING_UPDATES = 3
 TIMEOUT_MS = 120_000
-#: Sessions arrive spread over this many seconds (a classroom opening the link), not in the same millisecond:
-#: with every context navigating at once, 30 Chromium renderers on 2 cores missed even the first page load.
+#: Sessions arrive spread over this many seconds (a classroom opening the link), not in the same millisecond.
 RAMP_S = 15.0
 DEADLINE_S = 900  # the whole classroom must finish within this; sessions still running are reported as errors
+#: Streamlit keeps a disconnected session (and its training state) for ``server.disconnectedSessionTTL``
+#: (120 s by default) before dropping it: memory "after close" is read once shortly after and once past it.
+SESSION_TTL_S = 120.0
+
+Timings = list[tuple[str, float]]
+Session = Callable[[Any, str, int, Timings, list[str]], Awaitable[None]]
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -50,8 +63,49 @@ def _memory_mb(pid: int) -> dict[str, float]:
     return fields
 
 
+def _reset_peak(pid: int) -> None:
+    """Reset VmHWM to the current RSS (Linux >= 4.0: write 5 to clear_refs), so the peak is the classroom's."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+# ----------------------------------------------------------------------------------------------
+# websocket clients
+
+
+async def _websocket_session(_: Any, base: str, index: int, timings: Timings, errors: list[str]) -> None:
+    from rhel_viz.wsclient import StreamlitSession, fetch_frontend
+
+    try:
+        start = time.perf_counter()
+        await fetch_frontend(base, PAGES[0])  # what a browser downloads before it opens the websocket
+        async with StreamlitSession(base) as session:
+            for path in PAGES:
+                run = await session.open_page(path.strip("/"))
+                timings.append((path, time.perf_counter() - start))
+                _record_exceptions(run.exceptions, index, path, errors)
+                if path == "/training":
+                    for _ in range(TRAINING_UPDATES):
+                        run = await session.click(run, "train_step", "training")
+                        timings.append((STEP, run.seconds))
+                        _record_exceptions(run.exceptions, index, STEP, errors)
+                start = time.perf_counter()
+    except Exception as error:  # a timeout or a crash is a result to report, not a traceback
+        errors.append(f"session {index}: {type(error).__name__}: {str(error)[:200]}")
+
+
+def _record_exceptions(exceptions: list[str], index: int, path: str, errors: list[str]) -> None:
+    errors.extend(f"session {index}: exception on {path}: {message}" for message in exceptions)
+
+
+# ----------------------------------------------------------------------------------------------
+# browser clients
+
+
 async def _finished(page) -> None:
-    """Same idiom as the browser tests: connected, script not running, no skeletons."""
+    """Same idiom as the browser tests: connected, script not running."""
     await page.wait_for_timeout(200)
     await page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
         state="attached", timeout=TIMEOUT_MS)
@@ -59,9 +113,7 @@ async def _finished(page) -> None:
         state="attached", timeout=TIMEOUT_MS)
 
 
-async def _session(browser, base: str, index: int, timings: list[tuple[str, float]], errors: list[str],
-                   delay_s: float = 0.0) -> None:
-    await asyncio.sleep(delay_s)
+async def _browser_session(browser: Any, base: str, index: int, timings: Timings, errors: list[str]) -> None:
     context = await browser.new_context(viewport={"width": 1280, "height": 720})
     page = await context.new_page()
     page.on("pageerror", lambda error: errors.append(f"session {index}: js error {error}"))
@@ -70,11 +122,13 @@ async def _session(browser, base: str, index: int, timings: list[tuple[str, floa
             start = time.perf_counter()
             await page.goto(base + path, wait_until="domcontentloaded", timeout=TIMEOUT_MS)
             await _finished(page)
+            timings.append((path, time.perf_counter() - start))
             if path == "/training":
-                for _ in range(3):
+                for _ in range(TRAINING_UPDATES):
+                    start = time.perf_counter()
                     await page.locator(".st-key-train_step button").click(timeout=TIMEOUT_MS)
                     await _finished(page)
-            timings.append((path, time.perf_counter() - start))
+                    timings.append((STEP, time.perf_counter() - start))
             exceptions = await page.get_by_test_id("stException").count()
             if exceptions:
                 errors.append(f"session {index}: {exceptions} exception(s) on {path}")
@@ -84,18 +138,42 @@ async def _session(browser, base: str, index: int, timings: list[tuple[str, floa
         await context.close()
 
 
-async def _classroom(base: str, sessions: int, timings: list[tuple[str, float]], errors: list[str]) -> None:
-    from playwright.async_api import async_playwright
+# ----------------------------------------------------------------------------------------------
+# the classroom
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        runs = asyncio.gather(*(_session(browser, base, index, timings, errors, RAMP_S * index / sessions)
+
+async def _staggered(session: Session, handle: Any, base: str, index: int, timings: Timings, errors: list[str],
+                     delay_s: float) -> None:
+    await asyncio.sleep(delay_s)
+    await session(handle, base, index, timings, errors)
+
+
+async def _classroom(client: str, base: str, sessions: int, timings: Timings, errors: list[str],
+                     ramp_s: float) -> None:
+    async def run_all(session: Session, handle: Any) -> None:
+        runs = asyncio.gather(*(_staggered(session, handle, base, index, timings, errors, ramp_s * index / sessions)
                                 for index in range(sessions)))
         try:
             await asyncio.wait_for(runs, timeout=DEADLINE_S)
         except TimeoutError:
-            errors.append(f"classroom deadline of {DEADLINE_S} s reached: {sessions * len(PAGES) - len(timings)} "
+            finished = sum(1 for path, _ in timings if path != STEP)
+            errors.append(f"classroom deadline of {DEADLINE_S} s reached: {sessions * len(PAGES) - finished} "
                           "page(s) unfinished")
+
+    if client == "websocket":
+        # Static files are fetched in threads: give every session about as many as a browser opens
+        # connections per host (6), so the clients' own queue does not count as the server's time.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(6 * sessions, 128)) as pool:
+            asyncio.get_running_loop().set_default_executor(pool)
+            await run_all(_websocket_session, None)
+        return
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        await run_all(_browser_session, browser)
         await browser.close()
 
 
@@ -105,28 +183,31 @@ def _quantiles(values: list[float]) -> dict[str, float]:
             "max_s": ordered[-1]}
 
 
-#: Streamlit keeps a disconnected session (and its training state) for ``server.disconnectedSessionTTL``
-#: (120 s by default) before dropping it: memory "after close" is read once shortly after and once past it.
-SESSION_TTL_S = 120.0
+CLIENTS = ("websocket", "browser")
 
 
-def run_load(sessions: int = 30, settle_s: float = SESSION_TTL_S + 15.0) -> dict[str, Any]:
+def run_load(sessions: int = 30, client: str = "websocket", ramp_s: float = RAMP_S,
+             settle_s: float = SESSION_TTL_S + 15.0) -> dict[str, Any]:
     """Start the app, warm it with one session, then run ``sessions`` at once; returns the figures."""
+    if client not in CLIENTS:
+        raise ValueError(f"client must be one of {CLIENTS}, got {client!r}")
     run_log = Path(tempfile.mkstemp(prefix="rhel-viz-runs-", suffix=".log")[1])
     proc, base = start_app(env={RUN_LOG_ENV: str(run_log)})
     try:
-        warm_timings: list[tuple[str, float]] = []
-        asyncio.run(_classroom(base, 1, warm_timings, []))  # compiles once, as a lecturer's rehearsal would
+        warm_timings: Timings = []
+        asyncio.run(_classroom(client, base, 1, warm_timings, [], 0.0))  # compiles once, as a rehearsal would
         time.sleep(2.0)
         baseline = _memory_mb(proc.pid)["VmRSS"]
+        _reset_peak(proc.pid)
         load_before = os.getloadavg()[0]
         run_log.write_text("")  # server-side run times of the classroom only
-        timings: list[tuple[str, float]] = []
+        timings: Timings = []
         errors: list[str] = []
-        cpu_start, start = _cpu_seconds(proc.pid), time.perf_counter()
-        asyncio.run(_classroom(base, sessions, timings, errors))
+        cpu_start, start, client_cpu_start = _cpu_seconds(proc.pid), time.perf_counter(), time.process_time()
+        asyncio.run(_classroom(client, base, sessions, timings, errors, ramp_s))
         wall = time.perf_counter() - start
         server_cpu = _cpu_seconds(proc.pid) - cpu_start
+        client_cpu = time.process_time() - client_cpu_start  # the benchmark's own clients (this process)
         runs = [line.split() for line in run_log.read_text().splitlines() if line.strip()]
         peak = _memory_mb(proc.pid)["VmHWM"]
         time.sleep(min(20.0, settle_s))
@@ -136,32 +217,40 @@ def run_load(sessions: int = 30, settle_s: float = SESSION_TTL_S + 15.0) -> dict
     finally:
         stop_app(proc)
         run_log.unlink(missing_ok=True)
-    overall = _quantiles([seconds for _, seconds in timings])
-    per_page = {f"{path}_{key}": value for path in PAGES
+    page_times = [seconds for path, seconds in timings if path != STEP]
+    overall = _quantiles(page_times)
+    per_page = {f"{path}_{key}": value for path in (*PAGES, STEP)
                 for key, value in _quantiles([s for p, s in timings if p == path]).items() if key != "max_s"}
     return {
+        "client": client,
         "sessions": sessions,
+        "arrivals_over_s": ramp_s,
         "pages_per_session": len(PAGES),
-        "pages_finished": len(timings),
+        "pages_finished": len(page_times),
         "page_p50_s": overall["p50_s"],
         "page_p95_s": overall["p95_s"],
         "page_max_s": overall["max_s"],
+        "page_p95_target_s": 10.0,
+        "page_p95_within_target": overall["p95_s"] < 10.0,
         **per_page,
-        **{f"server_run_{key}": value for key, value in _quantiles([float(s) for _, s in runs]).items()},
-        **{f"server_run{path}_p95_s": _quantiles([float(s) for p, s in runs if p == path])["p95_s"]
-           for path in ("/", "/echo", "/gradients", "/training")},
+        **{f"server_run_{key}": value for key, value in _quantiles([float(run[1]) for run in runs]).items()},
+        **{f"server_wait_for_slot_{key}": value
+           for key, value in _quantiles([float(run[2]) for run in runs if len(run) > 2]).items()},
         "server_runs": len(runs),
         "wall_s": wall,
         "cores": os.cpu_count(),
         "load_average_before": load_before,
         "server_cpu_s": server_cpu,
+        "server_cpu_s_per_session": server_cpu / sessions,
         "server_cpu_share_of_machine": server_cpu / (wall * (os.cpu_count() or 1)),
+        "clients_cpu_s": client_cpu,
         "errors": len(errors),
         "first_errors": errors[:5],
         "server_rss_baseline_mb": baseline,
         "server_rss_peak_mb": peak,
         "server_rss_20s_after_close_mb": after_20s,
         "server_rss_after_close_mb": after,
+        "server_rss_after_close_over_baseline": after / baseline,
         "settle_s": settle_s,
         "warm_up_pages_s": [round(value, 2) for _, value in warm_timings],
     }

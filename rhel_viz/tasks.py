@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 import jax
@@ -215,8 +215,13 @@ def get_task(name: str) -> Task:
         raise InvalidInput(f"unknown task {name!r}; choose one of {sorted(TASKS)}") from None
 
 
+@lru_cache(maxsize=8)
 def build_task(settings: TaskSettings) -> TaskData:
-    """Materialise a task; the final guard: invalid choices raise :class:`~rhel_viz.validation.InvalidInput`."""
+    """Materialise a task; the final guard: invalid choices raise :class:`~rhel_viz.validation.InvalidInput`.
+
+    Deterministic in ``settings`` (seeded), so the few most recent are kept and shared: every session
+    of a classroom starts from the same default task without rebuilding it (arrays are never mutated).
+    """
     task = get_task(settings.task)
     validate_task(settings, task.step_choices)
     return task.build(settings)

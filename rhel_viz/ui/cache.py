@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import astuple, replace
+from functools import partial
 from typing import Any
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from rhel_viz import deep, experiments, guards, scaling
@@ -15,6 +18,22 @@ _HASH = {ProblemConfig: astuple, GradientLabSettings: astuple}
 #: Every cache is bounded in entries and in age: a classroom of sessions cannot grow the server's memory
 #: without limit (a result is a few MB at most: N = 800 steps of a few oscillators, three echoes).
 TTL_S = 3600
+
+
+def figure(builder: Callable[..., go.Figure], *args: Any, key: object) -> go.Figure:
+    """``builder(*args)``, built once per (builder, ``key``) and shared by every session.
+
+    ``key`` must determine ``args`` (say, the config and settings a cached result was computed
+    from); its ``repr`` is the cache key, so dataclasses of plain values work as they are. Figure
+    builders are pure, and a shared figure is only ever read (``st.plotly_chart`` serialises a copy,
+    presentation mode restyles a copy), so a classroom on the default view builds each figure once.
+    """
+    return _figure(f"{builder.__module__}.{builder.__qualname__}", repr(key), partial(builder, *args))
+
+
+@st.cache_resource(max_entries=96, ttl=TTL_S, show_spinner=False)
+def _figure(builder_name: str, key: str, _build: Callable[[], go.Figure]) -> go.Figure:
+    return _build()
 
 
 @st.cache_data(max_entries=128, ttl=TTL_S, show_spinner=False, hash_funcs=_HASH)

@@ -12,6 +12,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from rhel_viz.appserver import RUN_LOG_ENV  # set by the load benchmark: server-side time of every page run
 from rhel_viz.ui import guards, urlstate
+from rhel_viz.ui.slots import run_slot
 from rhel_viz.validation import InvalidInput
 
 
@@ -34,21 +35,23 @@ def run_page(page, lecture: urlstate.Lecture) -> None:
     An :class:`~rhel_viz.validation.InvalidInput` (a value the registry refuses, a run over the cost
     budget) that reaches here is shown as an error with its message, never as a traceback.
     """
-    start = time.perf_counter()
-    try:
-        page.run()
-    except InvalidInput as error:
-        guards.show_invalid(error)
-    except StopException:
+    with run_slot() as waited:
+        start = time.perf_counter()
+        try:
+            page.run()
+        except InvalidInput as error:
+            guards.show_invalid(error)
+        except StopException:
+            urlstate.link_box(st.sidebar, lecture)
+            _log_run(page.url_path, time.perf_counter() - start, waited)
+            raise
         urlstate.link_box(st.sidebar, lecture)
-        _log_run(page.url_path, time.perf_counter() - start)
-        raise
-    urlstate.link_box(st.sidebar, lecture)
-    _log_run(page.url_path, time.perf_counter() - start)
+        _log_run(page.url_path, time.perf_counter() - start, waited)
 
 
-def _log_run(url_path: str, seconds: float) -> None:
+def _log_run(url_path: str, seconds: float, waited: float) -> None:
+    """Append "url_path run_seconds wait_seconds" to the benchmark's run log, when one is set."""
     log = os.environ.get(RUN_LOG_ENV)
     if log:
         with Path(log).open("a", encoding="utf-8") as file:
-            file.write(f"/{url_path} {seconds:.4f}\n")
+            file.write(f"/{url_path} {seconds:.4f} {waited:.4f}\n")

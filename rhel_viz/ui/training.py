@@ -20,6 +20,7 @@ from rhel_viz.train import OPTIMISERS, Diverged, Hyper, TrainState, accuracy, in
 from rhel_viz.ui import figures as shown
 from rhel_viz.ui import guards
 from rhel_viz.ui.controls import EPS_CHOICES, SYSTEM_LABELS, format_eps
+from rhel_viz.ui.slots import run_slot
 from rhel_viz.validation import LEARNING_RATES, MAX_SAMPLE, MAX_UPDATES, TASK, InvalidInput
 
 __all__ = ["LEARNING_RATES", "MAX_SAMPLE", "MAX_UPDATES", "OPTIMISER_LABELS", "Choices", "buttons", "controls",
@@ -166,6 +167,11 @@ def live_view(choices: Choices, sample: int) -> None:
 
 
 def _live_body(choices: Choices, sample: int) -> None:
+    with run_slot():  # timer runs of the fragment take their turn like page runs
+        _draw_live_body(choices, sample)
+
+
+def _draw_live_body(choices: Choices, sample: int) -> None:
     try:
         state = current_state(choices)
     except InvalidInput as error:  # e.g. over the cost budget; inside a fragment it must be caught here
