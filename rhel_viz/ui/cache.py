@@ -31,7 +31,9 @@ def figure(builder: Callable[..., go.Figure], *args: Any, key: object) -> go.Fig
     return _figure(f"{builder.__module__}.{builder.__qualname__}", repr(key), partial(builder, *args))
 
 
-@st.cache_resource(max_entries=96, ttl=TTL_S, show_spinner=False)
+#: A figure holds 0.1 to 3 MB of Python objects (the Echo page's four: 3.3 MB at N = 200, 4.4 MB at
+#: N = 800), so 64 of them stay under ~100 MB whatever the classroom does.
+@st.cache_resource(max_entries=64, ttl=TTL_S, show_spinner=False)
 def _figure(builder_name: str, key: str, _build: Callable[[], go.Figure]) -> go.Figure:
     return _build()
 
