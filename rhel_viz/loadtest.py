@@ -12,7 +12,7 @@ three training updates (the "Step one update" button). Two kinds of client:
   by Chromium, not by the app.
 
 The clients run in a child process at the lowest CPU priority (nice 19), like students' laptops
-that do not take CPU from the server. We report the time each page took to finish (p50, p95, max, overall and per page) and per training
+that do not take CPU from the server (Chromium resets its own priorities). We report the time each page took to finish (p50, p95, max, overall and per page) and per training
 update, errors seen on the pages, and the server's memory: at rest before, at its peak (VmHWM)
 and after the sessions closed (20 s after, and again past Streamlit's disconnected-session TTL).
 The server's CPU time, the load average before the run and the server-side time of every page
@@ -187,9 +187,10 @@ def _quantiles(values: list[float]) -> dict[str, float]:
 CLIENTS = ("websocket", "browser")
 
 
-#: The clients run in a child process at the lowest CPU priority, as if on the students' own laptops:
-#: thirty Chromium renderers at the server's priority got ~15 times its share of the two cores, so
-#: the server's run times measured the scheduler, not the app.
+#: The clients run in a child process at the lowest CPU priority, as if on the students' own laptops.
+#: That holds for the websocket clients. Chromium sets its own process priorities (its browser and GPU
+#: processes at -8 when allowed, renderers at 0 or 5), so in browser mode the server still shares the
+#: two cores with thirty renderers; the server-side run times show what that costs the app.
 CLIENT_NICE = 19
 
 
