@@ -12,9 +12,10 @@ three training updates (the "Step one update" button). Two kinds of client:
   by Chromium, not by the app.
 
 The clients run in a child process at the lowest CPU priority (nice 19), like students' laptops
-that do not take CPU from the server (Chromium resets its own priorities). We report the time each page took to finish (p50, p95, max, overall and per page) and per training
-update, errors seen on the pages, and the server's memory: at rest before, at its peak (VmHWM)
-and after the sessions closed (20 s after, and again past Streamlit's disconnected-session TTL).
+that do not take CPU from the server (Chromium resets its own priorities). We report the time each
+page took to finish (p50, p95, max, overall and per page) and per training update, errors seen on
+the pages, and the server's memory: at rest before, at its peak (VmHWM) and after the sessions
+closed (20 s after, and again past Streamlit's disconnected-session TTL).
 The server's CPU time, the load average before the run and the server-side time of every page
 script (``RHEL_VIZ_RUN_LOG``) tell the app's own cost apart from the clients'. The run is bounded
 in time (``DEADLINE_S``) and only ever talks to 127.0.0.1.
