@@ -1,7 +1,8 @@
 """Load benchmark: a classroom of concurrent sessions against one app server on loopback.
 
-Every session opens the default views (home, echo, gradient lab, training playground) and runs
-three training updates (the "Step one update" button). Two kinds of client:
+Every session opens the default views (home, echo, gradient lab, training playground), runs
+three training updates (the "Step one update" button), then presses Play, lets the live view train
+for ``PLAY_S`` seconds and presses Pause. Two kinds of client:
 
 - ``websocket`` (default, ``bench load``): :mod:`rhel_viz.wsclient`, which downloads the frontend's
   static files like a browser's first visit and then speaks Streamlit's websocket protocol. It
@@ -29,6 +30,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,9 @@ from rhel_viz.appserver import CHROMIUM, CHROMIUM_ARGS, RUN_LOG_ENV, start_app, 
 
 PAGES = ("/", "/echo", "/gradients", "/training")
 STEP = "/training step"  # one training update (a button click and the rerun it causes)
+TICK = "/training tick"  # one timer run of the live view while training plays
 TRAINING_UPDATES = 3
+PLAY_S = 5.0  # then Play for this long, and Pause
 TIMEOUT_MS = 120_000
 #: Sessions arrive spread over this many seconds (a classroom opening the link), not in the same millisecond.
 RAMP_S = 15.0
@@ -46,7 +50,19 @@ DEADLINE_S = 900  # the whole classroom must finish within this; sessions still 
 SESSION_TTL_S = 120.0
 
 Timings = list[tuple[str, float]]
-Session = Callable[[Any, str, int, Timings, list[str]], Awaitable[None]]
+
+
+@dataclass
+class Results:
+    """What the clients saw: (page or action, seconds), errors, and updates each session's Play made."""
+
+    timings: Timings = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    play_updates: list[int] = field(default_factory=list)
+    clients_cpu_s: float = 0.0
+
+
+Session = Callable[[Any, str, int, Results], Awaitable[None]]
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -77,22 +93,27 @@ def _reset_peak(pid: int) -> None:
 # websocket clients
 
 
-async def _websocket_session(_: Any, base: str, index: int, timings: Timings, errors: list[str]) -> None:
+async def _websocket_session(_: Any, base: str, index: int, results: Results) -> None:
     from rhel_viz.wsclient import StreamlitSession, fetch_frontend
 
+    errors = results.errors
     try:
         start = time.perf_counter()
         await fetch_frontend(base, PAGES[0])  # what a browser downloads before it opens the websocket
         async with StreamlitSession(base) as session:
             for path in PAGES:
                 run = await session.open_page(path.strip("/"))
-                timings.append((path, time.perf_counter() - start))
+                results.timings.append((path, time.perf_counter() - start))
                 _record_exceptions(run.exceptions, index, path, errors)
                 if path == "/training":
                     for _ in range(TRAINING_UPDATES):
                         run = await session.click(run, "train_step", "training")
-                        timings.append((STEP, run.seconds))
+                        results.timings.append((STEP, run.seconds))
                         _record_exceptions(run.exceptions, index, STEP, errors)
+                    run, ticks = await session.play(run, "train_play", "train_pause", "training", PLAY_S)
+                    results.timings.extend((TICK, seconds) for seconds in ticks)
+                    _record_exceptions(run.exceptions, index, TICK, errors)
+                    results.play_updates.append(int(run.metrics["Updates"]) - TRAINING_UPDATES)
                 start = time.perf_counter()
     except Exception as error:  # a timeout or a crash is a result to report, not a traceback
         errors.append(f"session {index}: {type(error).__name__}: {str(error)[:200]}")
@@ -115,7 +136,8 @@ async def _finished(page) -> None:
         state="attached", timeout=TIMEOUT_MS)
 
 
-async def _browser_session(browser: Any, base: str, index: int, timings: Timings, errors: list[str]) -> None:
+async def _browser_session(browser: Any, base: str, index: int, results: Results) -> None:
+    timings, errors = results.timings, results.errors
     context = await browser.new_context(viewport={"width": 1280, "height": 720})
     page = await context.new_page()
     page.on("pageerror", lambda error: errors.append(f"session {index}: js error {error}"))
@@ -131,6 +153,12 @@ async def _browser_session(browser: Any, base: str, index: int, timings: Timings
                     await page.locator(".st-key-train_step button").click(timeout=TIMEOUT_MS)
                     await _finished(page)
                     timings.append((STEP, time.perf_counter() - start))
+                await page.locator(".st-key-train_play button").click(timeout=TIMEOUT_MS)
+                await page.wait_for_timeout(1000 * PLAY_S)
+                await page.locator(".st-key-train_pause button").click(timeout=TIMEOUT_MS)
+                await _finished(page)
+                updates = page.get_by_test_id("stMetric").filter(has_text="Updates").get_by_test_id("stMetricValue")
+                results.play_updates.append(int(await updates.inner_text(timeout=TIMEOUT_MS)) - TRAINING_UPDATES)
             exceptions = await page.get_by_test_id("stException").count()
             if exceptions:
                 errors.append(f"session {index}: {exceptions} exception(s) on {path}")
@@ -144,22 +172,21 @@ async def _browser_session(browser: Any, base: str, index: int, timings: Timings
 # the classroom
 
 
-async def _staggered(session: Session, handle: Any, base: str, index: int, timings: Timings, errors: list[str],
+async def _staggered(session: Session, handle: Any, base: str, index: int, results: Results,
                      delay_s: float) -> None:
     await asyncio.sleep(delay_s)
-    await session(handle, base, index, timings, errors)
+    await session(handle, base, index, results)
 
 
-async def _classroom(client: str, base: str, sessions: int, timings: Timings, errors: list[str],
-                     ramp_s: float) -> None:
+async def _classroom(client: str, base: str, sessions: int, results: Results, ramp_s: float) -> None:
     async def run_all(session: Session, handle: Any) -> None:
-        runs = asyncio.gather(*(_staggered(session, handle, base, index, timings, errors, ramp_s * index / sessions)
+        runs = asyncio.gather(*(_staggered(session, handle, base, index, results, ramp_s * index / sessions)
                                 for index in range(sessions)))
         try:
             await asyncio.wait_for(runs, timeout=DEADLINE_S)
         except TimeoutError:
-            finished = sum(1 for path, _ in timings if path != STEP)
-            errors.append(f"classroom deadline of {DEADLINE_S} s reached: {sessions * len(PAGES) - finished} "
+            finished = sum(1 for path, _ in results.timings if path in PAGES)
+            results.errors.append(f"classroom deadline of {DEADLINE_S} s reached: {sessions * len(PAGES) - finished} "
                           "page(s) unfinished")
 
     if client == "websocket":
@@ -199,13 +226,13 @@ def _lower_priority() -> None:
     os.nice(CLIENT_NICE)
 
 
-def _run_classroom(client: str, base: str, sessions: int, ramp_s: float) -> tuple[Timings, list[str], float]:
-    """One classroom, in the clients' process; returns timings, errors and the clients' CPU seconds."""
-    timings: Timings = []
-    errors: list[str] = []
+def _run_classroom(client: str, base: str, sessions: int, ramp_s: float) -> Results:
+    """One classroom, in the clients' process."""
+    results = Results()
     cpu_start = time.process_time()
-    asyncio.run(_classroom(client, base, sessions, timings, errors, ramp_s))
-    return timings, errors, time.process_time() - cpu_start
+    asyncio.run(_classroom(client, base, sessions, results, ramp_s))
+    results.clients_cpu_s = time.process_time() - cpu_start
+    return results
 
 
 def run_load(sessions: int = 30, client: str = "websocket", ramp_s: float = RAMP_S,
@@ -221,14 +248,14 @@ def run_load(sessions: int = 30, client: str = "websocket", ramp_s: float = RAMP
     clients = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=_lower_priority)
     try:
         # One session first: compiles once, as a lecturer's rehearsal would.
-        warm_timings, _, _ = clients.submit(_run_classroom, client, base, 1, 0.0).result()
+        warm_up = clients.submit(_run_classroom, client, base, 1, 0.0).result()
         time.sleep(2.0)
         baseline = _memory_mb(proc.pid)["VmRSS"]
         _reset_peak(proc.pid)
         load_before = os.getloadavg()[0]
         run_log.write_text("")  # server-side run times of the classroom only
         cpu_start, start = _cpu_seconds(proc.pid), time.perf_counter()
-        timings, errors, client_cpu = clients.submit(_run_classroom, client, base, sessions, ramp_s).result()
+        results = clients.submit(_run_classroom, client, base, sessions, ramp_s).result()
         wall = time.perf_counter() - start
         server_cpu = _cpu_seconds(proc.pid) - cpu_start
         runs = [line.split() for line in run_log.read_text().splitlines() if line.strip()]
@@ -241,10 +268,12 @@ def run_load(sessions: int = 30, client: str = "websocket", ramp_s: float = RAMP
         clients.shutdown(cancel_futures=True)
         stop_app(proc)
         run_log.unlink(missing_ok=True)
-    page_times = [seconds for path, seconds in timings if path != STEP]
+    timings, errors = results.timings, results.errors
+    page_times = [seconds for path, seconds in timings if path in PAGES]
     overall = _quantiles(page_times)
-    per_page = {f"{path}_{key}": value for path in (*PAGES, STEP)
+    per_page = {f"{path}_{key}": value for path in (*PAGES, STEP, TICK)
                 for key, value in _quantiles([s for p, s in timings if p == path]).items() if key != "max_s"}
+    played = sorted(results.play_updates) or [0]
     return {
         "client": client,
         "sessions": sessions,
@@ -257,6 +286,9 @@ def run_load(sessions: int = 30, client: str = "websocket", ramp_s: float = RAMP
         "page_p95_target_s": 10.0,
         "page_p95_within_target": overall["p95_s"] < 10.0,
         **per_page,
+        "play_s": PLAY_S,
+        "play_updates_per_session_min": played[0],
+        "play_updates_per_session_median": statistics.median(played),
         **{f"server_run_{key}": value for key, value in _quantiles([float(run[1]) for run in runs]).items()},
         **{f"server_wait_for_slot_{key}": value
            for key, value in _quantiles([float(run[2]) for run in runs if len(run) > 2]).items()},
@@ -267,7 +299,7 @@ def run_load(sessions: int = 30, client: str = "websocket", ramp_s: float = RAMP
         "server_cpu_s": server_cpu,
         "server_cpu_s_per_session": server_cpu / sessions,
         "server_cpu_share_of_machine": server_cpu / (wall * (os.cpu_count() or 1)),
-        "clients_cpu_s": client_cpu,  # the websocket clients' process (Chromium's own processes not included)
+        "clients_cpu_s": results.clients_cpu_s,  # the clients' process (Chromium's own processes not included)
         "clients_nice": CLIENT_NICE,
         "errors": len(errors),
         "first_errors": errors[:5],
@@ -277,5 +309,6 @@ def run_load(sessions: int = 30, client: str = "websocket", ramp_s: float = RAMP
         "server_rss_after_close_mb": after,
         "server_rss_after_close_over_baseline": after / baseline,
         "settle_s": settle_s,
-        "warm_up_pages_s": [round(value, 2) for _, value in warm_timings],
+        "warm_up_s": [f"{path} {value:.2f}" for path, value in warm_up.timings if path != TICK],
+        "warm_up_errors": warm_up.errors[:3],
     }

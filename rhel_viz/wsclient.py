@@ -30,12 +30,15 @@ _ASSET = re.compile(r"""(?:src|href)=["'](\./)?(static/[^"']+)["']""")
 
 @dataclass
 class PageRun:
-    """What one script run sent: its elements by kind, exception messages, widget ids by user key."""
+    """What one script run sent: elements by kind, exception messages, widget ids by user key, metrics
+    by label, and the fragment the server asked to rerun on a timer (id, interval in seconds)."""
 
     seconds: float = 0.0
     elements: dict[str, int] = field(default_factory=dict)
     exceptions: list[str] = field(default_factory=list)
     widget_ids: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, str] = field(default_factory=dict)
+    auto_rerun: tuple[str, float] | None = None
     bytes_received: int = 0
 
 
@@ -91,6 +94,36 @@ class StreamlitSession:
         message.rerun_script.widget_states.widgets.append(state)
         return await self._run(message)
 
+    async def rerun_fragment(self, fragment_id: str, url_path: str) -> PageRun:
+        """One timer run of a fragment (``st.fragment(run_every=...)``), as the frontend's timer sends it."""
+        message = BackMsg()
+        message.rerun_script.page_name = url_path
+        message.rerun_script.fragment_id = fragment_id
+        message.rerun_script.is_auto_rerun = True
+        return await self._run(message)
+
+    async def play(self, run: PageRun, play_key: str, pause_key: str, url_path: str,
+                   seconds: float) -> tuple[PageRun, list[float]]:
+        """Press ``play_key``, keep the fragment timer going for ``seconds``, press ``pause_key``.
+
+        Like the frontend, the next timer run is sent one interval after the previous one finished.
+        Returns the run after the pause and the duration of every timer run.
+        """
+        run = await self.click(run, play_key, url_path)
+        if run.auto_rerun is None:
+            raise RuntimeError(f"pressing {play_key!r} started no timer")
+        fragment_id, interval = run.auto_rerun
+        ticks: list[float] = []
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            await asyncio.sleep(interval)
+            tick = await self.rerun_fragment(fragment_id, url_path)
+            run.exceptions.extend(tick.exceptions)
+            ticks.append(tick.seconds)
+        paused = await self.click(run, pause_key, url_path)
+        paused.exceptions[:0] = run.exceptions
+        return paused, ticks
+
     async def _run(self, message: BackMsg) -> PageRun:
         start = time.perf_counter()
         await self._socket.send(message.SerializeToString())
@@ -103,8 +136,11 @@ class StreamlitSession:
             kind = forward.WhichOneof("type")
             if kind == "delta":
                 _record_delta(forward, run)
+            elif kind == "auto_rerun":
+                run.auto_rerun = (forward.auto_rerun.fragment_id, forward.auto_rerun.interval)
             elif kind == "script_finished":
-                if forward.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+                if forward.script_finished in (ForwardMsg.FINISHED_SUCCESSFULLY,
+                                               ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
                     run.seconds = time.perf_counter() - start
                     return run
                 if forward.script_finished == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
@@ -122,6 +158,8 @@ def _record_delta(forward: ForwardMsg, run: PageRun) -> None:
     run.elements[kind] = run.elements.get(kind, 0) + 1
     if kind == "exception":
         run.exceptions.append(f"{element.exception.type}: {element.exception.message}"[:300])
+    elif kind == "metric":
+        run.metrics[element.metric.label] = element.metric.body
     widget = getattr(element, kind, None)
     widget_id = getattr(widget, "id", "") if widget is not None else ""
     if isinstance(widget_id, str) and "-" in widget_id:

@@ -20,10 +20,19 @@ def test_small_classroom_of_websocket_clients_finishes_every_page_without_errors
     assert report["errors"] == 0, report["first_errors"]
     assert report["pages_finished"] == 2 * len(loadtest.PAGES)
     assert report[f"{loadtest.STEP}_p50_s"] > 0  # the training updates ran and were timed
+    assert report[f"{loadtest.TICK}_p50_s"] > 0  # Play started the live view's timer runs
+    assert report["play_updates_per_session_min"] >= 1  # and they trained
     # Every page run and every click was logged by the app itself: 4 pages + 3 updates per session.
     assert report["server_runs"] >= 2 * (len(loadtest.PAGES) + loadtest.TRAINING_UPDATES)
     assert 0 < report["server_rss_baseline_mb"] <= report["server_rss_peak_mb"]
     assert report["server_cpu_s"] > 0
+
+
+def test_small_classroom_of_browsers_finishes_every_page_and_plays():
+    report = loadtest.run_load(sessions=2, client="browser", ramp_s=0.5, settle_s=0.5)
+    assert report["errors"] == 0, report["first_errors"]
+    assert report["pages_finished"] == 2 * len(loadtest.PAGES)
+    assert report["play_updates_per_session_min"] >= 1
 
 
 def test_client_records_exceptions_and_widget_ids_from_deltas():
@@ -35,9 +44,14 @@ def test_client_records_exceptions_and_widget_ids_from_deltas():
     button = ForwardMsg()
     button.delta.new_element.button.id = "$$ID-0123abcd-train_step"
     wsclient._record_delta(button, run)
+    metric = ForwardMsg()
+    metric.delta.new_element.metric.label = "Updates"
+    metric.delta.new_element.metric.body = "7"
+    wsclient._record_delta(metric, run)
     assert run.exceptions == ["ValueError: boom"]
     assert run.widget_ids == {"train_step": "$$ID-0123abcd-train_step"}
-    assert run.elements == {"exception": 1, "button": 1}
+    assert run.metrics == {"Updates": "7"}
+    assert run.elements == {"exception": 1, "button": 1, "metric": 1}
 
 
 def test_unknown_client_is_refused():
