@@ -35,10 +35,14 @@ def test_single_layer_grows_by_exactly_what_must_exist():
     assert growth["bptt"] > 2 * must_growth  # BPTT stores the trajectory
 
 
-def test_hssm_grows_by_what_the_memory_floor_needs():
+def test_hssm_grows_by_exactly_what_the_memory_floor_needs():
     growth = {method: _peak_and_temp("hssm4", LONG, method)[0] - _peak_and_temp("hssm4", SHORT, method)[0]
               for method in ("rhel", "bptt", "memory-floor")}
     assert growth["rhel"] <= MEMORY_BOUND * growth["memory-floor"], growth
+    # Equal up to buffer alignment, not just within the bound: one zero buffer merged across layers
+    # and copied for each layer at once used to cost one extra N x H array per layer, +8.6% here
+    # (see hssm._rhel_backward).
+    assert growth["rhel"] == pytest.approx(growth["memory-floor"], rel=1e-3), growth
     assert growth["bptt"] > growth["rhel"], growth
 
 
