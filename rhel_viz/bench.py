@@ -257,3 +257,11 @@ def load_browser(sessions: int = 30) -> dict[str, Any]:
     from rhel_viz.loadtest import run_load
 
     return run_load(sessions, client="browser")
+
+
+@register("soak")
+def soak(views: int = 240) -> dict[str, Any]:
+    """240 visitors, each on a view nobody opened before: the server's memory levels off at the caches' bound."""
+    from rhel_viz.loadtest import run_soak
+
+    return run_soak(views)

@@ -312,3 +312,63 @@ def run_load(sessions: int = 30, client: str = "websocket", ramp_s: float = RAMP
         "warm_up_s": [f"{path} {value:.2f}" for path, value in warm_up.timings if path != TICK],
         "warm_up_errors": warm_up.errors[:3],
     }
+
+
+# ----------------------------------------------------------------------------------------------
+# soak: many different views, to show the caches' bound
+
+
+SOAK_PAGES = ("echo", "gradients")
+
+
+async def _soak_views(base: str, views: int, every: int, pid: int) -> tuple[list[tuple[int, float]], list[str]]:
+    from rhel_viz.wsclient import StreamlitSession
+
+    samples: list[tuple[int, float]] = []
+    errors: list[str] = []
+    for view in range(views):
+        query = f"system=linear&seed={view}"  # a new config each time: new results, new figures
+        try:
+            async with StreamlitSession(base) as session:
+                for page in SOAK_PAGES:
+                    run = await session.open_page(page, query)
+                    _record_exceptions(run.exceptions, view, f"/{page}?{query}", errors)
+        except Exception as error:  # reported, not raised
+            errors.append(f"view {view}: {type(error).__name__}: {str(error)[:200]}")
+        if (view + 1) % every == 0:
+            samples.append((view + 1, _memory_mb(pid)["VmRSS"]))
+    return samples, errors
+
+
+def run_soak(views: int = 240, every: int = 24) -> dict[str, Any]:
+    """One visitor after another, each on a view nobody opened before (Echo and Gradient lab, a new seed).
+
+    Every view adds results and figures to the caches until they reach ``max_entries``; from then on
+    the oldest are evicted, so the server's memory should level off. We sample its RSS every
+    ``every`` views and compare the growth over the last two thirds of the run with the first third.
+    """
+    proc, base = start_app()
+    try:
+        asyncio.run(_soak_views(base, 1, 1, proc.pid))  # compiles the linear HRU's programs once
+        baseline = _memory_mb(proc.pid)["VmRSS"]
+        start = time.perf_counter()
+        samples, errors = asyncio.run(_soak_views(base, views, every, proc.pid))
+        wall = time.perf_counter() - start
+        peak = _memory_mb(proc.pid)["VmHWM"]
+    finally:
+        stop_app(proc)
+    third = max(1, len(samples) // 3)
+    early_growth = samples[third - 1][1] - baseline if samples else float("nan")
+    late_growth = samples[-1][1] - samples[third - 1][1] if samples else float("nan")
+    return {
+        "views": views,
+        "pages_per_view": len(SOAK_PAGES),
+        "seconds_per_view": wall / views,
+        "errors": len(errors),
+        "first_errors": errors[:5],
+        "server_rss_baseline_mb": baseline,
+        "server_rss_peak_mb": peak,
+        "server_rss_mb_after_views": [f"{count}: {rss:.0f}" for count, rss in samples],
+        f"growth_mb_first_{samples[third - 1][0] if samples else 0}_views": early_growth,
+        f"growth_mb_next_{samples[-1][0] - samples[third - 1][0] if samples else 0}_views": late_growth,
+    }

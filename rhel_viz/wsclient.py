@@ -162,5 +162,7 @@ def _record_delta(forward: ForwardMsg, run: PageRun) -> None:
         run.metrics[element.metric.label] = element.metric.body
     widget = getattr(element, kind, None)
     widget_id = getattr(widget, "id", "") if widget is not None else ""
-    if isinstance(widget_id, str) and "-" in widget_id:
-        run.widget_ids[widget_id.rsplit("-", 1)[-1]] = widget_id
+    # Widget ids look like "$$ID-<hash>-<user key>" (the key may contain dashes; "None" when unkeyed).
+    parts = widget_id.split("-", 2) if isinstance(widget_id, str) else []
+    if len(parts) == 3 and parts[2] != "None":
+        run.widget_ids[parts[2]] = widget_id

@@ -35,6 +35,13 @@ def test_small_classroom_of_browsers_finishes_every_page_and_plays():
     assert report["play_updates_per_session_min"] >= 1
 
 
+def test_soak_opens_new_views_and_samples_memory():
+    report = loadtest.run_soak(views=3, every=1)
+    assert report["errors"] == 0, report["first_errors"]
+    assert len(report["server_rss_mb_after_views"]) == 3
+    assert report["server_rss_peak_mb"] >= report["server_rss_baseline_mb"] > 0
+
+
 def test_client_records_exceptions_and_widget_ids_from_deltas():
     run = wsclient.PageRun()
     message = ForwardMsg()
@@ -44,14 +51,18 @@ def test_client_records_exceptions_and_widget_ids_from_deltas():
     button = ForwardMsg()
     button.delta.new_element.button.id = "$$ID-0123abcd-train_step"
     wsclient._record_delta(button, run)
+    dashed = ForwardMsg()
+    dashed.delta.new_element.slider.id = "$$ID-89ef-train_steps_coupling-spring"
+    wsclient._record_delta(dashed, run)
     metric = ForwardMsg()
     metric.delta.new_element.metric.label = "Updates"
     metric.delta.new_element.metric.body = "7"
     wsclient._record_delta(metric, run)
     assert run.exceptions == ["ValueError: boom"]
-    assert run.widget_ids == {"train_step": "$$ID-0123abcd-train_step"}
+    assert run.widget_ids == {"train_step": "$$ID-0123abcd-train_step",
+                              "train_steps_coupling-spring": "$$ID-89ef-train_steps_coupling-spring"}
     assert run.metrics == {"Updates": "7"}
-    assert run.elements == {"exception": 1, "button": 1, "metric": 1}
+    assert run.elements == {"exception": 1, "button": 1, "slider": 1, "metric": 1}
 
 
 def test_unknown_client_is_refused():
