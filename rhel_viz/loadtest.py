@@ -8,7 +8,8 @@ for ``PLAY_S`` seconds and presses Pause. Two kinds of client:
   static files like a browser's first visit and then speaks Streamlit's websocket protocol. It
   does the server's share of a browser session without rendering, so 30 of them on a 2-core machine
   measure the server, as a classroom of students on their own laptops would see it.
-- ``browser`` (``bench load-browser``): headless Chromium, one context per session. On this
+- ``browser`` (``bench load-browser``): headless Chromium, one context per session, opening the
+  home link and then the other pages from the sidebar (no page reload). On this
   machine the 30 renderers take most of the CPU, so its page times are an upper bound dominated
   by Chromium, not by the app.
 
@@ -144,7 +145,11 @@ async def _browser_session(browser: Any, base: str, index: int, results: Results
     try:
         for path in PAGES:
             start = time.perf_counter()
-            await page.goto(base + path, wait_until="domcontentloaded", timeout=TIMEOUT_MS)
+            if path == PAGES[0]:  # the link the lecturer shared; then the sidebar, as a student clicks through
+                await page.goto(base + path, wait_until="domcontentloaded", timeout=TIMEOUT_MS)
+            else:
+                await page.locator(f"[data-testid='stSidebarNav'] a[href$='{path}']").click(timeout=TIMEOUT_MS)
+                await page.wait_for_url(f"**{path}*", timeout=TIMEOUT_MS)
             await _finished(page)
             timings.append((path, time.perf_counter() - start))
             if path == "/training":
