@@ -31,7 +31,9 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +233,11 @@ def _lower_priority() -> None:
     os.nice(CLIENT_NICE)
 
 
+def _clients_process() -> ProcessPoolExecutor:
+    """A fresh process for the clients (its own event loop, even when the caller runs one), at low priority."""
+    return ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=_lower_priority)
+
+
 def _run_classroom(client: str, base: str, sessions: int, ramp_s: float) -> Results:
     """One classroom, in the clients' process."""
     results = Results()
@@ -245,12 +252,9 @@ def run_load(sessions: int = 30, client: str = "websocket", ramp_s: float = RAMP
     """Start the app, warm it with one session, then run ``sessions`` at once; returns the figures."""
     if client not in CLIENTS:
         raise ValueError(f"client must be one of {CLIENTS}, got {client!r}")
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
     run_log = Path(tempfile.mkstemp(prefix="rhel-viz-runs-", suffix=".log")[1])
     proc, base = start_app(env={RUN_LOG_ENV: str(run_log)})
-    clients = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=_lower_priority)
+    clients = _clients_process()
     try:
         # One session first: compiles once, as a lecturer's rehearsal would.
         warm_up = clients.submit(_run_classroom, client, base, 1, 0.0).result()
@@ -345,6 +349,10 @@ async def _soak_views(base: str, views: int, every: int, pid: int) -> tuple[list
     return samples, errors
 
 
+def _run_soak_views(base: str, views: int, every: int, pid: int) -> tuple[list[tuple[int, float]], list[str]]:
+    return asyncio.run(_soak_views(base, views, every, pid))
+
+
 def run_soak(views: int = 240, every: int = 24) -> dict[str, Any]:
     """One visitor after another, each on a view nobody opened before (Echo and Gradient lab, a new seed).
 
@@ -353,14 +361,16 @@ def run_soak(views: int = 240, every: int = 24) -> dict[str, Any]:
     ``every`` views and compare the growth over the last two thirds of the run with the first third.
     """
     proc, base = start_app()
+    clients = _clients_process()
     try:
-        asyncio.run(_soak_views(base, 1, 1, proc.pid))  # compiles the linear HRU's programs once
+        clients.submit(_run_soak_views, base, 1, 1, proc.pid).result()  # compiles the linear HRU's programs once
         baseline = _memory_mb(proc.pid)["VmRSS"]
         start = time.perf_counter()
-        samples, errors = asyncio.run(_soak_views(base, views, every, proc.pid))
+        samples, errors = clients.submit(_run_soak_views, base, views, every, proc.pid).result()
         wall = time.perf_counter() - start
         peak = _memory_mb(proc.pid)["VmHWM"]
     finally:
+        clients.shutdown(cancel_futures=True)
         stop_app(proc)
     third = max(1, len(samples) // 3)
     early_growth = samples[third - 1][1] - baseline if samples else float("nan")
