@@ -42,23 +42,18 @@ class PageRun:
     bytes_received: int = 0
 
 
-def _fetch(url: str) -> int:
+def _fetch(url: str) -> bytes:
     request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
     with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 (loopback URL from the caller)
-        return len(response.read())
+        return response.read()
 
 
 async def fetch_frontend(base: str, path: str) -> int:
     """Download the page's HTML and the static files it references, like a browser's first visit; bytes."""
-    html = await asyncio.to_thread(_fetch_text, base + path)
+    html = (await asyncio.to_thread(_fetch, base + path)).decode()
     assets = sorted({match[1] for match in _ASSET.findall(html)})
-    sizes = await asyncio.gather(*(asyncio.to_thread(_fetch, f"{base}/{asset}") for asset in assets))
-    return len(html) + sum(sizes)
-
-
-def _fetch_text(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310
-        return response.read().decode()
+    files = await asyncio.gather(*(asyncio.to_thread(_fetch, f"{base}/{asset}") for asset in assets))
+    return len(html) + sum(len(content) for content in files)
 
 
 class StreamlitSession:

@@ -44,7 +44,6 @@ def stability(config: ProblemConfig) -> guards.Stability:
     return experiments.problem_stability(config)
 
 
-
 @st.cache_data(max_entries=64, ttl=TTL_S, show_spinner=False, hash_funcs=_HASH)
 def echo_trace(config: ProblemConfig, eps: float, damping: float, integrator: str,
                gradient_point: str = "half") -> dict[str, Any]:
