@@ -1,6 +1,7 @@
 # rhel-viz: two commands for a newcomer.
 #   make run   -> sets up .venv from requirements.txt and starts the app
 #   make test  -> sets up .venv (plus test tools and the system Chromium) and runs every test
+#   make test-fast -> core + lab + app tests only (no browser, no load), for day-to-day work
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint bench browser clean
+.PHONY: run test test-fast lint bench browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,14 +35,19 @@ browser:
 	  fi; \
 	fi
 
+# ruff, and import-linter's layer contracts (.importlinter).
 lint: $(DEV_STAMP)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 test: $(DEV_STAMP) browser lint
 	$(PY) -m pytest -q
 
-bench: $(RUNTIME_STAMP)
-	$(PY) -m rhel_viz bench
+test-fast: $(DEV_STAMP) lint
+	$(PY) -m pytest -q -m "core or lab or app"
+
+bench: $(DEV_STAMP)
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

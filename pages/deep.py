@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from rhel_viz.deep import AGREEMENT_DTYPES, AGREEMENT_EPS_CHOICES, LIVE_SEQ_LENS, PAPER_EPS, AgreementSettings
+from rhel_viz.lab.deep import AGREEMENT_DTYPES, AGREEMENT_EPS_CHOICES, LIVE_SEQ_LENS, PAPER_EPS, AgreementSettings
+from rhel_viz.lab.scaling import MODELS
 from rhel_viz.plots import deep as plots
-from rhel_viz.scaling import MODELS
 from rhel_viz.ui import cache, controls, figures, shell, text
 
 shell.require_app_shell()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rhel_viz.experiments import DEMO_PARAMETER
+from rhel_viz.lab.experiments import DEMO_PARAMETER
 from rhel_viz.plots import gradients as plots
 from rhel_viz.ui import cache, controls, figures, guards, shell, text
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rhel_viz.tasks import TASKS
+from rhel_viz.lab.tasks import TASKS
 from rhel_viz.ui import guards, shell, text
 from rhel_viz.ui import training as ui
 

@@ -1,21 +1,22 @@
-"""rhel_viz: exact Recurrent Hamiltonian Echo Learning (RHEL) on Hamiltonian Recurrent Units.
+"""rhel_viz: Recurrent Hamiltonian Echo Learning (RHEL) on Hamiltonian Recurrent Units.
 
-The numerical core never imports streamlit; only ``rhel_viz.ui`` does.
-float64 is enabled once, here, so that both float32 and float64 runs are possible: every
-function computes in the dtype of the inputs it is given.
+Layers (imports point down only; ``.importlinter`` holds them): ``rhel_viz.core`` is the numerical
+library (jax and numpy only), ``rhel_viz.lab`` turns configurations into typed results,
+``rhel_viz.plots`` draws them, ``rhel_viz.ui`` is the only package that imports streamlit, and
+``rhel_viz.cli`` / ``rhel_viz.export`` are the entry points on top.
+
+Importing the package changes no global JAX setting: every function computes in the dtype of the
+arrays it is given. To run in float64, switch it on in your entry point, as the app, the command
+line and the tests do: ``jax.config.update("jax_enable_x64", True)``.
 """
 
-import jax
-
-jax.config.update("jax_enable_x64", True)
-
-from rhel_viz.bptt import bptt_gradients, loss_value  # noqa: E402
-from rhel_viz.integrators import INTEGRATORS, State, flip, simulate, step  # noqa: E402
-from rhel_viz.losses import LOSSES, Sequence  # noqa: E402
-from rhel_viz.metrics import agreement, cosine, norm_ratio, relative_error  # noqa: E402
-from rhel_viz.problems import Problem, ProblemConfig, build_problem  # noqa: E402
-from rhel_viz.rhel import ESTIMATORS, EchoTrace, Gradients, echo_retrace_error, rhel_gradients, rhel_trace  # noqa: E402
-from rhel_viz.systems import SYSTEMS, LinearHRU, MassSpringChain, NonlinearHRU, energy, make_system, max_frequency  # noqa: E402
+from rhel_viz.core.bptt import bptt_gradients, loss_value
+from rhel_viz.core.integrators import INTEGRATORS, State, flip, simulate, step
+from rhel_viz.core.losses import LOSSES, Sequence
+from rhel_viz.core.metrics import agreement, cosine, norm_ratio, relative_error
+from rhel_viz.core.rhel import ESTIMATORS, EchoTrace, Gradients, echo_retrace_error, rhel_gradients, rhel_trace
+from rhel_viz.core.systems import SYSTEMS, LinearHRU, MassSpringChain, NonlinearHRU, energy, make_system, max_frequency
+from rhel_viz.lab.problems import Problem, ProblemConfig, build_problem
 
 __all__ = [
     "ESTIMATORS", "INTEGRATORS", "LOSSES", "SYSTEMS",

@@ -9,12 +9,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from rhel_viz import guards
-from rhel_viz.bptt import bptt_gradients
-from rhel_viz.metrics import agreement
-from rhel_viz.problems import ProblemConfig, build_problem
-from rhel_viz.rhel import echo_retrace_error, rhel_gradients, rhel_trace
-from rhel_viz.validation import CLI, InvalidInput, parser_type, validate_physics
+import jax
+
+from rhel_viz.core.bptt import bptt_gradients
+from rhel_viz.core.metrics import agreement
+from rhel_viz.core.rhel import echo_retrace_error, rhel_gradients, rhel_trace
+from rhel_viz.lab import guards
+from rhel_viz.lab.problems import ProblemConfig, build_problem
+from rhel_viz.lab.validation import CLI, InvalidInput, parser_type, validate_physics
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -67,7 +69,7 @@ def run_check(config: ProblemConfig, eps: float, damping: float = 0.0, integrato
               estimator: str = "centred") -> dict[str, Any]:
     """RHEL against BPTT on one problem; the report of ``python -m rhel_viz check --json``.
 
-    Guarded: out-of-range values raise :class:`InvalidInput`, too large a run :class:`~rhel_viz.guards.OverBudget`.
+    Guarded: out-of-range values raise :class:`InvalidInput`, too large a run :class:`~rhel_viz.lab.guards.OverBudget`.
     """
     validate_physics(eps, damping, integrator, estimator)
     problem = build_problem(config)
@@ -112,6 +114,7 @@ def _print_table(report: dict[str, Any]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    jax.config.update("jax_enable_x64", True)  # --dtype float64 must mean float64
     if args.command == "check":
         config = ProblemConfig(system=args.system, loss=args.loss, steps=args.steps, step_size=args.step_size,
                                seed=args.seed, dtype=args.dtype)
@@ -135,7 +138,7 @@ def _run_export(name: str, out: str, updates: int, images: bool) -> int:
     from pathlib import Path
 
     from rhel_viz.export import PAGE_FIGURES, export_preset
-    from rhel_viz.presets import get_preset
+    from rhel_viz.lab.presets import get_preset
 
     try:
         preset = get_preset(name)
@@ -152,45 +155,15 @@ def _run_export(name: str, out: str, updates: int, images: bool) -> int:
 
 
 def _run_bench(names: list[str], as_json: bool) -> int:
-    from rhel_viz import bench
+    """Forward to ``python -m benchmarks`` (a folder beside the package, in a checkout): the package itself
+    never imports what only measures it."""
+    import subprocess
+    from pathlib import Path
 
-    unknown = sorted(set(names) - set(bench.BENCHMARKS))
-    if unknown:
-        sys.stderr.write(f"python -m rhel_viz bench: error: unknown benchmark {unknown}; "
-                         f"choose from {sorted(bench.BENCHMARKS)}\n")
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "benchmarks" / "__main__.py").exists():
+        sys.stderr.write("python -m rhel_viz bench: error: the benchmarks live in the repository's benchmarks/ "
+                         "folder, which this installation does not have\n")
         return 2
-    results = {name: bench.BENCHMARKS[name]() for name in (names or sorted(bench.BENCHMARKS))}
-    if as_json:
-        print(json.dumps(results[names[0]] if len(names) == 1 else results))
-    else:
-        for name, figures in results.items():
-            print(f"== {name}")
-            print_figures(figures)
-    return 0
-
-
-def _cell(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def print_figures(figures: dict[str, Any], indent: str = "  ") -> None:
-    """A benchmark's figures as text: scalars one per line, lists of rows as an aligned table
-    (one row per configuration), nested dicts indented under their key."""
-    for key, value in figures.items():
-        if isinstance(value, list) and value and all(isinstance(row, dict) for row in value):
-            columns = list(dict.fromkeys(column for row in value for column in row))
-            shared = {column for column in columns if len({_cell(row.get(column, "")) for row in value}) == 1}
-            print(f"{indent}{key}:")
-            for column in (column for column in columns if column in shared):
-                print(f"{indent}  {column} = {_cell(value[0].get(column, ''))} in every row")
-            columns = [column for column in columns if column not in shared]
-            cells = [[_cell(row.get(column, "")) for column in columns] for row in value]
-            widths = [max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)]
-            print(indent + "  " + "  ".join(column.rjust(width) for column, width in zip(columns, widths, strict=True)))
-            for line in cells:
-                print(indent + "  " + "  ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
-        elif isinstance(value, dict):
-            print(f"{indent}{key}:")
-            print_figures(value, indent + "  ")
-        else:
-            print(f"{indent}{key:<40} {_cell(value) if isinstance(value, float) else value}")
+    command = [sys.executable, "-m", "benchmarks", *names, *(["--json"] if as_json else [])]
+    return subprocess.call(command, cwd=root)

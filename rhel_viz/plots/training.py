@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from rhel_viz.lab.train import StepRecord
 from rhel_viz.plots.style import BPTT, FORWARD, NEUTRAL, RHEL, TARGET, base_layout
-from rhel_viz.train import StepRecord
 
 MAX_POINTS = 600  # curves are thinned to about this many points
 SMALL_GROUP = 4  # parameter groups up to this size are drawn entry by entry, larger ones as a norm

@@ -10,9 +10,9 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from rhel_viz import deep, experiments, guards, scaling
-from rhel_viz.experiments import GradientLabSettings
-from rhel_viz.problems import ProblemConfig
+from rhel_viz.lab import deep, experiments, guards, scaling
+from rhel_viz.lab.experiments import GradientLabSettings
+from rhel_viz.lab.problems import ProblemConfig
 
 _HASH = {ProblemConfig: astuple, GradientLabSettings: astuple}
 #: Every cache is bounded in entries and in age: a classroom of sessions cannot grow the server's memory

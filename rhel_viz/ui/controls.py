@@ -9,14 +9,14 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from rhel_viz.experiments import GradientLabSettings
-from rhel_viz.integrators import INTEGRATORS
-from rhel_viz.losses import LOSSES
-from rhel_viz.problems import DTYPES, ProblemConfig
-from rhel_viz.rhel import ESTIMATORS
-from rhel_viz.scenarios import BREAK_FRICTION, lab_settings, with_springs
-from rhel_viz.systems import SYSTEMS
-from rhel_viz.validation import EPS_CHOICES, PHYSICS, PROBLEM, SPRING_PARAMS, STEP_CHOICES
+from rhel_viz.core.integrators import INTEGRATORS
+from rhel_viz.core.losses import LOSSES
+from rhel_viz.core.rhel import ESTIMATORS
+from rhel_viz.core.systems import SYSTEMS
+from rhel_viz.lab.experiments import GradientLabSettings
+from rhel_viz.lab.problems import DTYPES, ProblemConfig
+from rhel_viz.lab.scenarios import BREAK_FRICTION, lab_settings, with_springs
+from rhel_viz.lab.validation import EPS_CHOICES, PHYSICS, PROBLEM, SPRING_PARAMS, STEP_CHOICES
 
 __all__ = ["EPS_CHOICES", "STEP_CHOICES", "PhysicsSettings", "gradient_lab_controls", "physics_controls",
            "problem_controls", "spring_controls"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from rhel_viz import export
+from rhel_viz.plots import files as export
 from rhel_viz.plots import style
 from rhel_viz.ui.lecture import current_lecture
 

@@ -1,10 +1,10 @@
-"""How every page shows the shared guards (:mod:`rhel_viz.guards`): one look, texts in ``assets/``."""
+"""How every page shows the shared guards (:mod:`rhel_viz.lab.guards`): one look, texts in ``assets/``."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from rhel_viz import guards
+from rhel_viz.lab import guards
 from rhel_viz.ui import text
 
 

@@ -6,14 +6,17 @@ import os
 import time
 from pathlib import Path
 
+import jax
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-from rhel_viz.appserver import RUN_LOG_ENV  # set by the load benchmark: server-side time of every page run
+from rhel_viz.lab.validation import InvalidInput
 from rhel_viz.ui import guards, urlstate
 from rhel_viz.ui.slots import run_slot
-from rhel_viz.validation import InvalidInput
+
+#: Set by the load benchmark (benchmarks/loadtest.py): the file where every page run's server-side time goes.
+RUN_LOG_ENV = "RHEL_VIZ_RUN_LOG"
 
 
 def require_app_shell() -> None:
@@ -24,6 +27,7 @@ def require_app_shell() -> None:
     (no wide layout, a sidebar listing file names). Switching the process to navigation mode and
     rerunning sends the same URL through ``app.py``; afterwards this is a no-op.
     """
+    jax.config.update("jax_enable_x64", True)  # as app.py: a page opened first may run without it
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
@@ -32,7 +36,7 @@ def require_app_shell() -> None:
 def run_page(page, lecture: urlstate.Lecture) -> None:
     """Run the page, then put the link to the view in the sidebar (also after a page's ``st.stop()``).
 
-    An :class:`~rhel_viz.validation.InvalidInput` (a value the registry refuses, a run over the cost
+    An :class:`~rhel_viz.lab.validation.InvalidInput` (a value the registry refuses, a run over the cost
     budget) that reaches here is shown as an error with its message, never as a traceback.
     """
     with run_slot() as waited:

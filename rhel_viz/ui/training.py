@@ -13,15 +13,15 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from rhel_viz.lab.problems import DTYPES
+from rhel_viz.lab.tasks import DELAY_CHOICES, HRU_SYSTEMS, TASKS, WIDTH_CHOICES, TaskSettings
+from rhel_viz.lab.train import OPTIMISERS, Diverged, Hyper, TrainState, accuracy, init_state, predictions, train_step
+from rhel_viz.lab.validation import LEARNING_RATES, MAX_SAMPLE, MAX_UPDATES, TASK, InvalidInput
 from rhel_viz.plots import training as figures
-from rhel_viz.problems import DTYPES
-from rhel_viz.tasks import DELAY_CHOICES, HRU_SYSTEMS, TASKS, WIDTH_CHOICES, TaskSettings
-from rhel_viz.train import OPTIMISERS, Diverged, Hyper, TrainState, accuracy, init_state, predictions, train_step
 from rhel_viz.ui import figures as shown
 from rhel_viz.ui import guards
 from rhel_viz.ui.controls import EPS_CHOICES, SYSTEM_LABELS, format_eps
 from rhel_viz.ui.slots import run_slot
-from rhel_viz.validation import LEARNING_RATES, MAX_SAMPLE, MAX_UPDATES, TASK, InvalidInput
 
 __all__ = ["LEARNING_RATES", "MAX_SAMPLE", "MAX_UPDATES", "OPTIMISER_LABELS", "Choices", "buttons", "controls",
            "count_page_run", "live_view"]

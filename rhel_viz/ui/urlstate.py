@@ -8,7 +8,7 @@ registries' short names (``system=linear``, ``eps=0.0001``): :func:`start` rewri
 labels before the widgets are created, so the URL then shows the canonical form. Values that are
 neither, unknown keys and out-of-range numbers are removed from the URL and listed in a visible note.
 
-The rules themselves (ranges, allowed names) are :mod:`rhel_viz.validation`'s, shared with the widgets,
+The rules themselves (ranges, allowed names) are :mod:`rhel_viz.lab.validation`'s, shared with the widgets,
 the presets, the command line and the library's entry guards; this module only adds the widget labels.
 """
 
@@ -24,10 +24,10 @@ from urllib.parse import urlencode
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from rhel_viz import validation
+from rhel_viz.lab import validation
+from rhel_viz.lab.presets import Preset, format_value, load_presets
+from rhel_viz.lab.tasks import TASKS
 from rhel_viz.plots import deep as deep_plots
-from rhel_viz.presets import Preset, format_value, load_presets
-from rhel_viz.tasks import TASKS
 from rhel_viz.ui import controls, text
 from rhel_viz.ui import training as training_ui
 from rhel_viz.ui.lecture import HIDE, PRESENT, Lecture, lecture_flags
@@ -134,7 +134,7 @@ def page_params(page: str) -> dict[str, Spec] | None:
 
 
 #: Every URL parameter each page understands, by ``url_path`` ("" is Home), built from
-#: :func:`rhel_viz.validation.control_rules`. A page missing here (say, a new one) is not checked: its
+#: :func:`rhel_viz.lab.validation.control_rules`. A page missing here (say, a new one) is not checked: its
 #: parameters go to Streamlit unchanged.
 PAGE_PARAMS: dict[str, dict[str, Spec]] = {
     page: page_params(page) for page in ("", "echo", "gradients", "training", "deep")}

@@ -1,0 +1,389 @@
+"""Load benchmark: a classroom of concurrent sessions against one app server on loopback.
+
+Every session opens the default views (home, echo, gradient lab, training playground), runs
+three training updates (the "Step one update" button), then presses Play, lets the live view train
+for ``PLAY_S`` seconds and presses Pause. Two kinds of client:
+
+- ``websocket`` (default, ``bench load``): :mod:`benchmarks.wsclient`, which downloads the frontend's
+  static files like a browser's first visit and then speaks Streamlit's websocket protocol. It
+  does the server's share of a browser session without rendering, so 30 of them on a 2-core machine
+  measure the server, as a classroom of students on their own laptops would see it.
+- ``browser`` (``bench load-browser``): headless Chromium, one context per session, opening the
+  home link and then the other pages from the sidebar (no page reload). On this
+  machine the 30 renderers take most of the CPU, so its page times are an upper bound dominated
+  by Chromium, not by the app.
+
+The clients run in a child process at the lowest CPU priority (nice 19), like students' laptops
+that do not take CPU from the server (Chromium resets its own priorities). We report the time each
+page took to finish (p50, p95, max, overall and per page) and per training update, errors seen on
+the pages, and the server's memory: at rest before, at its peak (VmHWM) and after the sessions
+closed (20 s after, and again past Streamlit's disconnected-session TTL).
+The server's CPU time, the load average before the run and the server-side time of every page
+script (``RHEL_VIZ_RUN_LOG``) tell the app's own cost apart from the clients'. The run is bounded
+in time (``DEADLINE_S``) and only ever talks to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from benchmarks.appserver import CHROMIUM, CHROMIUM_ARGS, RUN_LOG_ENV, start_app, stop_app
+
+PAGES = ("/", "/echo", "/gradients", "/training")
+STEP = "/training step"  # one training update (a button click and the rerun it causes)
+TICK = "/training tick"  # one timer run of the live view while training plays
+TRAINING_UPDATES = 3
+PLAY_S = 5.0  # then Play for this long, and Pause
+TIMEOUT_MS = 120_000
+#: Sessions arrive spread over this many seconds (a classroom opening the link), not in the same millisecond.
+RAMP_S = 15.0
+DEADLINE_S = 900  # the whole classroom must finish within this; sessions still running are reported as errors
+#: Streamlit keeps a disconnected session (and its training state) for ``server.disconnectedSessionTTL``
+#: (120 s by default) before dropping it: memory "after close" is read once shortly after and once past it.
+SESSION_TTL_S = 120.0
+
+Timings = list[tuple[str, float]]
+
+
+@dataclass
+class Results:
+    """What the clients saw: (page or action, seconds), errors, and updates each session's Play made."""
+
+    timings: Timings = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    play_updates: list[int] = field(default_factory=list)
+    clients_cpu_s: float = 0.0
+
+
+Session = Callable[[Any, str, int, Results], Awaitable[None]]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (and its reaped children) from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _memory_mb(pid: int) -> dict[str, float]:
+    """Resident (VmRSS) and peak resident (VmHWM) memory of a process, from /proc."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields
+
+
+def _reset_peak(pid: int) -> None:
+    """Reset VmHWM to the current RSS (Linux >= 4.0: write 5 to clear_refs), so the peak is the classroom's."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+# ----------------------------------------------------------------------------------------------
+# websocket clients
+
+
+async def _websocket_session(_: Any, base: str, index: int, results: Results) -> None:
+    from benchmarks.wsclient import StreamlitSession, fetch_frontend
+
+    errors = results.errors
+    try:
+        start = time.perf_counter()
+        await fetch_frontend(base, PAGES[0])  # what a browser downloads before it opens the websocket
+        async with StreamlitSession(base) as session:
+            for path in PAGES:
+                run = await session.open_page(path.strip("/"))
+                results.timings.append((path, time.perf_counter() - start))
+                _record_exceptions(run.exceptions, index, path, errors)
+                if path == "/training":
+                    for _ in range(TRAINING_UPDATES):
+                        run = await session.click(run, "train_step", "training")
+                        results.timings.append((STEP, run.seconds))
+                        _record_exceptions(run.exceptions, index, STEP, errors)
+                    run, ticks = await session.play(run, "train_play", "train_pause", "training", PLAY_S)
+                    results.timings.extend((TICK, seconds) for seconds in ticks)
+                    _record_exceptions(run.exceptions, index, TICK, errors)
+                    results.play_updates.append(int(run.metrics["Updates"]) - TRAINING_UPDATES)
+                start = time.perf_counter()
+    except Exception as error:  # a timeout or a crash is a result to report, not a traceback
+        errors.append(f"session {index}: {type(error).__name__}: {str(error)[:200]}")
+
+
+def _record_exceptions(exceptions: list[str], index: int, path: str, errors: list[str]) -> None:
+    errors.extend(f"session {index}: exception on {path}: {message}" for message in exceptions)
+
+
+# ----------------------------------------------------------------------------------------------
+# browser clients
+
+
+async def _finished(page) -> None:
+    """Same idiom as the browser tests: connected, script not running."""
+    await page.wait_for_timeout(200)
+    await page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
+        state="attached", timeout=TIMEOUT_MS)
+    await page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        state="attached", timeout=TIMEOUT_MS)
+
+
+async def _browser_session(browser: Any, base: str, index: int, results: Results) -> None:
+    timings, errors = results.timings, results.errors
+    context = await browser.new_context(viewport={"width": 1280, "height": 720})
+    page = await context.new_page()
+    page.on("pageerror", lambda error: errors.append(f"session {index}: js error {error}"))
+    try:
+        for path in PAGES:
+            start = time.perf_counter()
+            if path == PAGES[0]:  # the link the lecturer shared; then the sidebar, as a student clicks through
+                await page.goto(base + path, wait_until="domcontentloaded", timeout=TIMEOUT_MS)
+            else:
+                await page.locator(f"[data-testid='stSidebarNav'] a[href$='{path}']").click(timeout=TIMEOUT_MS)
+                await page.wait_for_url(f"**{path}*", timeout=TIMEOUT_MS)
+            await _finished(page)
+            timings.append((path, time.perf_counter() - start))
+            if path == "/training":
+                for _ in range(TRAINING_UPDATES):
+                    start = time.perf_counter()
+                    await page.locator(".st-key-train_step button").click(timeout=TIMEOUT_MS)
+                    await _finished(page)
+                    timings.append((STEP, time.perf_counter() - start))
+                await page.locator(".st-key-train_play button").click(timeout=TIMEOUT_MS)
+                await page.wait_for_timeout(1000 * PLAY_S)
+                await page.locator(".st-key-train_pause button").click(timeout=TIMEOUT_MS)
+                await _finished(page)
+                updates = page.get_by_test_id("stMetric").filter(has_text="Updates").get_by_test_id("stMetricValue")
+                results.play_updates.append(int(await updates.inner_text(timeout=TIMEOUT_MS)) - TRAINING_UPDATES)
+            exceptions = await page.get_by_test_id("stException").count()
+            if exceptions:
+                errors.append(f"session {index}: {exceptions} exception(s) on {path}")
+    except Exception as error:  # a timeout or a crash is a result to report, not a traceback
+        errors.append(f"session {index}: {type(error).__name__}: {str(error)[:200]}")
+    finally:
+        await context.close()
+
+
+# ----------------------------------------------------------------------------------------------
+# the classroom
+
+
+async def _staggered(session: Session, handle: Any, base: str, index: int, results: Results,
+                     delay_s: float) -> None:
+    await asyncio.sleep(delay_s)
+    await session(handle, base, index, results)
+
+
+async def _classroom(client: str, base: str, sessions: int, results: Results, ramp_s: float) -> None:
+    async def run_all(session: Session, handle: Any) -> None:
+        runs = asyncio.gather(*(_staggered(session, handle, base, index, results, ramp_s * index / sessions)
+                                for index in range(sessions)))
+        try:
+            await asyncio.wait_for(runs, timeout=DEADLINE_S)
+        except TimeoutError:
+            finished = sum(1 for path, _ in results.timings if path in PAGES)
+            results.errors.append(f"classroom deadline of {DEADLINE_S} s reached: {sessions * len(PAGES) - finished} "
+                          "page(s) unfinished")
+
+    if client == "websocket":
+        # Static files are fetched in threads: give every session about as many as a browser opens
+        # connections per host (6), so the clients' own queue does not count as the server's time.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(6 * sessions, 128)) as pool:
+            asyncio.get_running_loop().set_default_executor(pool)
+            await run_all(_websocket_session, None)
+        return
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        await run_all(_browser_session, browser)
+        await browser.close()
+
+
+def _quantiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values) or [float("nan")]
+    return {"p50_s": statistics.median(ordered), "p95_s": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+            "max_s": ordered[-1]}
+
+
+CLIENTS = ("websocket", "browser")
+
+
+#: The clients run in a child process at the lowest CPU priority, as if on the students' own laptops.
+#: That holds for the websocket clients. Chromium sets its own process priorities (its browser and GPU
+#: processes at -8 when allowed, renderers at 0 or 5), so in browser mode the server still shares the
+#: two cores with thirty renderers; the server-side run times show what that costs the app.
+CLIENT_NICE = 19
+
+
+def _lower_priority() -> None:
+    os.nice(CLIENT_NICE)
+
+
+def _clients_process() -> ProcessPoolExecutor:
+    """A fresh process for the clients (its own event loop, even when the caller runs one), at low priority."""
+    return ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=_lower_priority)
+
+
+def _run_classroom(client: str, base: str, sessions: int, ramp_s: float) -> Results:
+    """One classroom, in the clients' process."""
+    results = Results()
+    cpu_start = time.process_time()
+    asyncio.run(_classroom(client, base, sessions, results, ramp_s))
+    results.clients_cpu_s = time.process_time() - cpu_start
+    return results
+
+
+def run_load(sessions: int = 30, client: str = "websocket", ramp_s: float = RAMP_S,
+             settle_s: float = SESSION_TTL_S + 15.0) -> dict[str, Any]:
+    """Start the app, warm it with one session, then run ``sessions`` at once; returns the figures."""
+    if client not in CLIENTS:
+        raise ValueError(f"client must be one of {CLIENTS}, got {client!r}")
+    run_log = Path(tempfile.mkstemp(prefix="rhel-viz-runs-", suffix=".log")[1])
+    proc, base = start_app(env={RUN_LOG_ENV: str(run_log)})
+    clients = _clients_process()
+    try:
+        # One session first: compiles once, as a lecturer's rehearsal would.
+        warm_up = clients.submit(_run_classroom, client, base, 1, 0.0).result()
+        time.sleep(2.0)
+        baseline = _memory_mb(proc.pid)["VmRSS"]
+        _reset_peak(proc.pid)
+        load_before = os.getloadavg()[0]
+        run_log.write_text("")  # server-side run times of the classroom only
+        cpu_start, start = _cpu_seconds(proc.pid), time.perf_counter()
+        results = clients.submit(_run_classroom, client, base, sessions, ramp_s).result()
+        wall = time.perf_counter() - start
+        server_cpu = _cpu_seconds(proc.pid) - cpu_start
+        runs = [line.split() for line in run_log.read_text().splitlines() if line.strip()]
+        peak = _memory_mb(proc.pid)["VmHWM"]
+        time.sleep(min(20.0, settle_s))
+        after_20s = _memory_mb(proc.pid)["VmRSS"]
+        time.sleep(max(0.0, settle_s - 20.0))  # closed sessions are dropped by the server after its TTL
+        after = _memory_mb(proc.pid)["VmRSS"]
+    finally:
+        clients.shutdown(cancel_futures=True)
+        stop_app(proc)
+        run_log.unlink(missing_ok=True)
+    timings, errors = results.timings, results.errors
+    page_times = [seconds for path, seconds in timings if path in PAGES]
+    overall = _quantiles(page_times)
+    per_page = {f"{path}_{key}": value for path in (*PAGES, STEP, TICK)
+                for key, value in _quantiles([s for p, s in timings if p == path]).items() if key != "max_s"}
+    played = sorted(results.play_updates) or [0]
+    return {
+        "client": client,
+        "sessions": sessions,
+        "arrivals_over_s": ramp_s,
+        "pages_per_session": len(PAGES),
+        "pages_finished": len(page_times),
+        "page_p50_s": overall["p50_s"],
+        "page_p95_s": overall["p95_s"],
+        "page_max_s": overall["max_s"],
+        "page_p95_target_s": 10.0,
+        "page_p95_within_target": overall["p95_s"] < 10.0,
+        **per_page,
+        "play_s": PLAY_S,
+        "play_updates_per_session_min": played[0],
+        "play_updates_per_session_median": statistics.median(played),
+        **{f"server_run_{key}": value for key, value in _quantiles([float(run[1]) for run in runs]).items()},
+        **{f"server_wait_for_slot_{key}": value
+           for key, value in _quantiles([float(run[2]) for run in runs if len(run) > 2]).items()},
+        "server_runs": len(runs),
+        "wall_s": wall,
+        "cores": os.cpu_count(),
+        "load_average_before": load_before,
+        "server_cpu_s": server_cpu,
+        "server_cpu_s_per_session": server_cpu / sessions,
+        "server_cpu_share_of_machine": server_cpu / (wall * (os.cpu_count() or 1)),
+        "clients_cpu_s": results.clients_cpu_s,  # the clients' process (Chromium's own processes not included)
+        "clients_nice": CLIENT_NICE,
+        "errors": len(errors),
+        "first_errors": errors[:5],
+        "server_rss_baseline_mb": baseline,
+        "server_rss_peak_mb": peak,
+        "server_rss_20s_after_close_mb": after_20s,
+        "server_rss_after_close_mb": after,
+        "server_rss_after_close_over_baseline": after / baseline,
+        "settle_s": settle_s,
+        "warm_up_s": [f"{path} {value:.2f}" for path, value in warm_up.timings if path != TICK],
+        "warm_up_errors": warm_up.errors[:3],
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# soak: many different views, to show the caches' bound
+
+
+SOAK_PAGES = ("echo", "gradients")
+
+
+async def _soak_views(base: str, views: int, every: int, pid: int) -> tuple[list[tuple[int, float]], list[str]]:
+    from benchmarks.wsclient import StreamlitSession
+
+    samples: list[tuple[int, float]] = []
+    errors: list[str] = []
+    for view in range(views):
+        query = f"system=linear&seed={view}"  # a new config each time: new results, new figures
+        try:
+            async with StreamlitSession(base) as session:
+                for page in SOAK_PAGES:
+                    run = await session.open_page(page, query)
+                    _record_exceptions(run.exceptions, view, f"/{page}?{query}", errors)
+        except Exception as error:  # reported, not raised
+            errors.append(f"view {view}: {type(error).__name__}: {str(error)[:200]}")
+        if (view + 1) % every == 0:
+            samples.append((view + 1, _memory_mb(pid)["VmRSS"]))
+    return samples, errors
+
+
+def _run_soak_views(base: str, views: int, every: int, pid: int) -> tuple[list[tuple[int, float]], list[str]]:
+    return asyncio.run(_soak_views(base, views, every, pid))
+
+
+def run_soak(views: int = 240, every: int = 24) -> dict[str, Any]:
+    """One visitor after another, each on a view nobody opened before (Echo and Gradient lab, a new seed).
+
+    Every view adds results and figures to the caches until they reach ``max_entries``; from then on
+    the oldest are evicted, so the server's memory should level off. We sample its RSS every
+    ``every`` views and compare the growth over the last two thirds of the run with the first third.
+    """
+    proc, base = start_app()
+    clients = _clients_process()
+    try:
+        clients.submit(_run_soak_views, base, 1, 1, proc.pid).result()  # compiles the linear HRU's programs once
+        baseline = _memory_mb(proc.pid)["VmRSS"]
+        start = time.perf_counter()
+        samples, errors = clients.submit(_run_soak_views, base, views, every, proc.pid).result()
+        wall = time.perf_counter() - start
+        peak = _memory_mb(proc.pid)["VmHWM"]
+    finally:
+        clients.shutdown(cancel_futures=True)
+        stop_app(proc)
+    third = max(1, len(samples) // 3)
+    early_growth = samples[third - 1][1] - baseline if samples else float("nan")
+    late_growth = samples[-1][1] - samples[third - 1][1] if samples else float("nan")
+    return {
+        "views": views,
+        "pages_per_view": len(SOAK_PAGES),
+        "seconds_per_view": wall / views,
+        "errors": len(errors),
+        "first_errors": errors[:5],
+        "server_rss_baseline_mb": baseline,
+        "server_rss_peak_mb": peak,
+        "server_rss_mb_after_views": [f"{count}: {rss:.0f}" for count, rss in samples],
+        f"growth_mb_first_{samples[third - 1][0] if samples else 0}_views": early_growth,
+        f"growth_mb_next_{samples[-1][0] - samples[third - 1][0] if samples else 0}_views": late_growth,
+    }

@@ -1,0 +1,77 @@
+"""Echo = adjoint (spec a, "Equivalence with the continuous adjoint method"; teaching moment 8).
+
+Two ways to get the costate lambda_t = dL/dPhi_t, the sensitivity of the loss to the state after
+forward step t (t = 0..N, the loss l_t at that step included):
+
+* :func:`bptt_costates`: the reference. A zero "state offset" delta_t is added to the state after
+  every step of the forward scan, Phi_t = step(Phi_{t-1}) + delta_t, and ``jax.grad`` gives
+  dL/d delta_t = lambda_t. This *is* backpropagation through time.
+* :func:`echo_costates`: read from the two nudged echoes, no differentiation through time:
+
+      dL/dq_t = -(p^{e,+}_k - p^{e,-}_k) / (2 eps),   dL/dp_t = -(q^{e,+}_k - q^{e,-}_k) / (2 eps),
+
+  with echo index k = N - t and E_k the echo state *after* its nudge -eps (0, g_t). The nudge of
+  step t is exactly the term dl_t/dq_t that lambda_t contains, so the post-nudge state is the one
+  that matches (for a reversible symplectic step the map is exact at every k, including k = 0,
+  where E_0 = Sigma_z Phi_N - eps (0, g_N) and lambda_N = (g_N, 0)).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+from rhel_viz.core.integrators import State, step
+from rhel_viz.core.losses import Sequence, step_loss
+from rhel_viz.core.rhel import TRACE_COUNTS, EchoTrace, _cast
+from rhel_viz.core.systems import Params, System
+
+
+def _offset_loss(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array,
+                 damping: jax.Array, integrator: str, offsets: State) -> jax.Array:
+    """The trajectory loss with a state offset added after every step (offsets[0] to the initial state)."""
+    start = State(initial.position + offsets.position[0], initial.momentum + offsets.momentum[0])
+
+    def body(carry: tuple[State, jax.Array], per_step):
+        state, total = carry
+        drive_input, target, weight, shift_position, shift_momentum = per_step
+        state, _ = step(system, params, state, drive_input, step_size, damping, integrator)
+        state = State(state.position + shift_position, state.momentum + shift_momentum)
+        total = total + step_loss(system, params, state.position, drive_input, target, weight)
+        return (state, total), None
+
+    zero = jnp.zeros((), data.inputs.dtype)
+    per_step = (data.inputs, data.targets, data.weights, offsets.position[1:], offsets.momentum[1:])
+    (_, total), _ = jax.lax.scan(body, (start, zero), per_step)
+    return total
+
+
+@partial(jax.jit, static_argnames=("system", "integrator"))
+def _bptt_costates(system, params, initial, data, step_size, damping, integrator):
+    TRACE_COUNTS["bptt_costates"] += 1
+    dtype = data.inputs.dtype
+    params, initial, step_size, damping = _cast((params, initial, step_size, damping), dtype)
+    steps = data.inputs.shape[0]
+    zeros = jnp.zeros((steps + 1,) + initial.position.shape, dtype)
+    return jax.grad(partial(_offset_loss, system, params, initial, data, step_size, damping, integrator))(
+        State(zeros, zeros))
+
+
+def bptt_costates(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array | float,
+                  damping: jax.Array | float = 0.0, *, integrator: str = "leapfrog") -> State:
+    """BPTT adjoint lambda_t = (dL/dq_t, dL/dp_t) for t = 0..N, shape (N+1, n) each, by ``jax.grad``."""
+    return _bptt_costates(system, params, initial, data, step_size, damping, integrator)
+
+
+def echo_costates(trace: EchoTrace, eps: jax.Array | float) -> State:
+    """The adjoint read from the echoes (spec a): lambda_t = J Sigma_z (E^+_{N-t} - E^-_{N-t}) / (2 eps).
+
+    Returned in forward time t = 0..N, shape (N+1, n) each, to be compared with :func:`bptt_costates`.
+    """
+    plus = jax.tree.map(lambda leaf: leaf[1], trace.echoes)
+    minus = jax.tree.map(lambda leaf: leaf[2], trace.echoes)
+    scale = 0.5 / jnp.asarray(eps, plus.position.dtype)
+    response = jax.tree.map(lambda a, b: (a - b)[::-1] * scale, plus, minus)  # index t = N - k
+    return State(position=-response.momentum, momentum=-response.position)

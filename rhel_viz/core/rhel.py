@@ -1,0 +1,375 @@
+"""Recurrent Hamiltonian Echo Learning: gradients from the difference of two nudged echoes.
+
+The recipe of spec b, in three passes and no stored trajectory:
+
+1. *Forward*: run Phi_0 -> Phi_N on u_1..u_N. Only Phi_N is kept (plus the loss, and the local
+   gradients of the readout, which sit outside the Hamiltonian).
+2. *Flip*: E_0 = Sigma_z Phi_N - eps (0, g_N): every momentum flipped, then the final-step nudge.
+3. *Echo*: E_k = step(E_{k-1}; u_{N-k+1}) - eps (0, g_{N-k}) for k = 1..N (no nudge after the
+   last step). The echo feels the loss as a force -eps dl/dq at the mirror image of each step.
+   Two echoes, +eps and -eps, run side by side in one ``vmap``.
+
+Along each echo we add up the step integrands h dH/dtheta (read at the half-step positions where
+the force was evaluated, spec b). The gradient is their difference:
+
+    dL/dtheta ~= [S(+eps) - S(-eps)] / (2 eps)       (centred, error O(eps^2))
+    dL/dtheta ~= [S(+eps) - S_forward] / eps         (one-sided, error O(eps))
+
+and the input gradient at step t is the same difference of h dH/du at echo step k = N - t + 1.
+At eps = 0 the echo is the exact time reverse of the forward run: E_k = Sigma_z Phi_{N-k}.
+The initial-state gradient is read off the end of the echo (spec a, "echo = adjoint"):
+dL/dq_0 = -d(p^e_N)/d eps and dL/dp_0 = -d(q^e_N)/d eps.
+
+Nothing here differentiates through time: ``jax.grad`` only takes *local* partial derivatives of
+the energy and of the per-step loss at a fixed state.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable
+from functools import partial
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from rhel_viz.core.integrators import State, check_integrator, flip, step, step_integrand, step_integrand_difference
+from rhel_viz.core.losses import Sequence, nudge_force, step_loss
+from rhel_viz.core.systems import Params, System
+
+ESTIMATORS: tuple[str, ...] = ("centred", "one-sided")
+
+#: How often each jitted function has been traced (compiled); tests use it to prove reuse.
+TRACE_COUNTS: collections.Counter[str] = collections.Counter()
+
+
+class Gradients(NamedTuple):
+    """The loss and its gradients with respect to parameters, inputs and the initial state."""
+
+    loss: jax.Array
+    params: Params
+    inputs: jax.Array  # (N, input_size)
+    initial_state: State
+
+
+class EchoTrace(NamedTuple):
+    """Everything a plot needs: the forward run and the echoes at eps = 0, +eps, -eps.
+
+    Echo arrays have a leading axis of 3 in that order; echo index k mirrors forward step N - k.
+    """
+
+    gradients: Gradients
+    forward: State  # (N+1, n) each
+    echoes: State  # (3, N+1, n) each
+    echo_param_integrand: Params  # (3, N, ...) per echo step, h dH/dtheta
+    echo_input_integrand: jax.Array  # (3, N, input_size) per echo step, h dH/du
+    forward_step_loss: jax.Array  # (N,) l_t along the forward run
+
+
+class _ForwardPass(NamedTuple):
+    final_state: State
+    loss: jax.Array
+    readout_param_grads: Params
+    readout_input_grads: jax.Array  # (N, input_size)
+    param_integrand_sum: Params | None  # S_forward, for the one-sided estimator
+    input_integrand: jax.Array | None  # (N, input_size)
+    trajectory: State | None
+    step_losses: jax.Array | None
+
+
+class _Echo(NamedTuple):
+    final_state: State
+    param_integrand_sum: Params
+    input_integrand: jax.Array  # (N, input_size), in forward-time order
+    trajectory: State | None
+    param_integrand: Params | None
+
+
+def _cast(tree, dtype):
+    return jax.tree.map(lambda leaf: jnp.asarray(leaf).astype(dtype), tree)
+
+
+def scalars(data: Sequence, *values: jax.Array | float) -> tuple[jax.Array, ...]:
+    """Scalars as strongly typed arrays of the data's dtype, so that a Python float and an array
+    give the same traced signature: changing a value never recompiles."""
+    return tuple(jnp.asarray(value, data.inputs.dtype) for value in values)
+
+
+def _forward(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array,
+             damping: jax.Array, integrator: str, gradient_point: str, with_integrand: bool,
+             with_trajectory: bool) -> _ForwardPass:
+    """The forward pass: final state, loss and the local readout gradients, in O(1) memory."""
+    zero_params = jax.tree.map(jnp.zeros_like, params)
+    readout_grad = jax.value_and_grad(step_loss, argnums=(1, 3))
+
+    def body(carry, per_step):
+        state, loss, readout_sum, integrand_sum = carry
+        drive_input, target, weight = per_step
+        new_state, force_position = step(system, params, state, drive_input, step_size, damping, integrator)
+        loss_t, (param_grad, input_grad) = readout_grad(system, params, new_state.position, drive_input, target, weight)
+        readout_sum = jax.tree.map(jnp.add, readout_sum, param_grad)
+        outputs = {"readout_input": input_grad}
+        if with_integrand:
+            param_part, input_part = step_integrand(system, params, state, new_state, force_position, drive_input,
+                                                    step_size, integrator, gradient_point)
+            integrand_sum = jax.tree.map(jnp.add, integrand_sum, param_part)
+            outputs["input_integrand"] = input_part
+        if with_trajectory:
+            outputs["state"] = new_state
+            outputs["loss"] = loss_t
+        return (new_state, loss + loss_t, readout_sum, integrand_sum), outputs
+
+    zero = jnp.zeros((), data.inputs.dtype)
+    carry = (initial, zero, zero_params, zero_params)
+    (final_state, loss, readout_sum, integrand_sum), outputs = jax.lax.scan(
+        body, carry, (data.inputs, data.targets, data.weights))
+    trajectory = None
+    if with_trajectory:
+        trajectory = jax.tree.map(lambda first, rest: jnp.concatenate([first[None], rest]), initial, outputs["state"])
+    return _ForwardPass(
+        final_state=final_state,
+        loss=loss,
+        readout_param_grads=readout_sum,
+        readout_input_grads=outputs["readout_input"],
+        param_integrand_sum=integrand_sum if with_integrand else None,
+        input_integrand=outputs.get("input_integrand"),
+        trajectory=trajectory,
+        step_losses=outputs.get("loss"),
+    )
+
+
+NudgeRule = Callable[[jax.Array, jax.Array, Any], jax.Array]
+
+
+def loss_nudge(system: System, params: Params) -> NudgeRule:
+    """The nudge of the readout loss: g_t = dl_t/dq at the echo position, from (targets, weights)."""
+
+    def rule(position: jax.Array, drive_input: jax.Array, target_and_weight: tuple[jax.Array, jax.Array]):
+        target, weight = target_and_weight
+        return nudge_force(system, params, position, drive_input, target, weight)
+
+    return rule
+
+
+def cotangent_nudge(position: jax.Array, drive_input: jax.Array, cotangent: jax.Array) -> jax.Array:
+    """The nudge of a linear loss sum_t cotangent_t . q_t: g_t is the incoming cotangent itself
+    (used when an HRU sits inside a larger model, spec c, Algorithm 1)."""
+    return cotangent
+
+
+def _echo_step(system: System, params: Params, state: State, drive_input: jax.Array, loss_data: Any,
+               nudge_rule: NudgeRule, step_size: jax.Array, damping: jax.Array, eps: jax.Array,
+               integrator: str) -> tuple[State, State, jax.Array]:
+    """One echo iteration: nudge with the loss of this forward step, then step with its input.
+
+    Returns (nudged state, new state, force-evaluation position); the one body that both
+    :func:`echo` and :func:`echo_pair` scan.
+    """
+    g = nudge_rule(state.position, drive_input, loss_data)
+    nudged = State(state.position, state.momentum - eps * g)
+    new_state, force_position = step(system, params, nudged, drive_input, step_size, damping, integrator)
+    return nudged, new_state, force_position
+
+
+def echo(system: System, params: Params, final_state: State, inputs: jax.Array, nudge_data: Any,
+         nudge_rule: NudgeRule, step_size: jax.Array, damping: jax.Array, eps: jax.Array, integrator: str,
+         gradient_point: str = "half", with_trajectory: bool = False) -> _Echo:
+    """One nudged echo from the flipped final state, with the index alignment of spec b.
+
+    ``nudge_data`` holds per-step loss data (leading axis N) and ``nudge_rule(q, u_t, data_t)``
+    turns it into the loss gradient g_t. The scan runs over the data backwards (``reverse=True``),
+    so nothing is copied or reversed: iteration j first nudges with the loss of forward step
+    t = j + 1 (the nudge that follows echo step N - j - 1, or the first nudge g_N of E_0), then
+    steps with u_{j+1}. Per-step outputs come out in forward-time order.
+    """
+    zero_params = jax.tree.map(jnp.zeros_like, params)
+
+    def body(carry, per_step):
+        state, integrand_sum = carry
+        drive_input, loss_data = per_step
+        state, new_state, force_position = _echo_step(system, params, state, drive_input, loss_data, nudge_rule,
+                                                      step_size, damping, eps, integrator)
+        param_part, input_part = step_integrand(system, params, state, new_state, force_position, drive_input,
+                                                step_size, integrator, gradient_point)
+        integrand_sum = jax.tree.map(jnp.add, integrand_sum, param_part)
+        outputs = {"input_integrand": input_part}
+        if with_trajectory:
+            outputs["nudged_state"] = state
+            outputs["param_integrand"] = param_part
+        return (new_state, integrand_sum), outputs
+
+    per_step = (inputs, nudge_data)
+    (end, integrand_sum), outputs = jax.lax.scan(body, (flip(final_state), zero_params), per_step, reverse=True)
+    trajectory = param_integrand = None
+    if with_trajectory:  # echo order: E_0 (flipped and nudged), ..., E_N
+        trajectory = jax.tree.map(lambda before, last: jnp.concatenate([before[::-1], last[None]]),
+                                  outputs["nudged_state"], end)
+        param_integrand = jax.tree.map(lambda leaf: leaf[::-1], outputs["param_integrand"])
+    return _Echo(end, integrand_sum, outputs["input_integrand"], trajectory, param_integrand)
+
+
+class EchoPair(NamedTuple):
+    """The centred RHEL estimate from the +eps and -eps echoes, run side by side in one scan."""
+
+    final_states: State  # (2, n) each: the ends of the +eps and -eps echoes
+    param_gradients: Params  # [S(+eps) - S(-eps)] / (2 eps)
+    input_gradients: jax.Array  # (N, input_size): the given buffer plus the per-step centred differences
+
+
+def echo_pair(system: System, params: Params, final_state: State, inputs: jax.Array, nudge_data: Any,
+              nudge_rule: NudgeRule, step_size: jax.Array, damping: jax.Array, eps: jax.Array, integrator: str,
+              gradient_point: str = "half", input_gradients: jax.Array | None = None) -> EchoPair:
+    """The +eps and -eps echoes in ONE scan whose body steps both (``vmap`` over the pair): spec b.
+
+    Memory is what makes RHEL worth having (spec f, teaching moment 7), so nothing per step is kept
+    for either echo: the parameter difference is accumulated in the carry, and the input
+    difference h [dH/du(+) - dH/du(-)] / (2 eps) of step t is *added in place* to row t of
+    ``input_gradients`` (carried through the loop; pass the readout's own input gradients, or
+    None for zeros). The only array that grows with N is that buffer, which is an output anyway.
+    """
+    steps = inputs.shape[0]
+    scale = 0.5 / eps
+    pair_eps = jnp.stack([eps, -eps])
+    start = jax.tree.map(lambda leaf: jnp.stack([leaf, leaf]), flip(final_state))
+    if input_gradients is None:
+        input_gradients = jnp.zeros_like(inputs)
+    zero_params = jax.tree.map(jnp.zeros_like, params)
+
+    def body(carry, per_step):
+        states, param_sum, input_buffer, row = carry
+        drive_input, loss_data = per_step
+        nudged, new_states, force_positions = jax.vmap(
+            lambda state, pair_e: _echo_step(system, params, state, drive_input, loss_data, nudge_rule, step_size,
+                                             damping, pair_e, integrator))(states, pair_eps)
+        param_diff, input_diff = step_integrand_difference(system, params, nudged, new_states, force_positions,
+                                                           drive_input, step_size, integrator, gradient_point)
+        param_sum = jax.tree.map(jnp.add, param_sum, param_diff)
+        updated_row = input_buffer[row] + scale * input_diff
+        input_buffer = jax.lax.dynamic_update_index_in_dim(input_buffer, updated_row, row, axis=0)
+        return (new_states, param_sum, input_buffer, row - 1), None
+
+    carry = (start, zero_params, input_gradients, jnp.asarray(steps - 1, jnp.int32))
+    (ends, param_sum, input_buffer, _), _ = jax.lax.scan(body, carry, (inputs, nudge_data), reverse=True)
+    param_gradients = jax.tree.map(lambda leaf: scale * leaf, param_sum)
+    return EchoPair(ends, param_gradients, input_buffer)
+
+
+def _combine(forward: _ForwardPass, plus: _Echo, minus_or_reference, eps: jax.Array, one_sided: bool) -> Gradients:
+    """Turn echo differences into gradients (centred, or one-sided against the forward pass)."""
+    if one_sided:
+        ref_params, ref_inputs = forward.param_integrand_sum, forward.input_integrand
+        scale = 1.0 / eps
+        param_diff = jax.tree.map(jnp.subtract, plus.param_integrand_sum, ref_params)
+        input_diff = plus.input_integrand - ref_inputs
+        initial_state = None
+    else:
+        minus = minus_or_reference
+        scale = 0.5 / eps
+        param_diff = jax.tree.map(jnp.subtract, plus.param_integrand_sum, minus.param_integrand_sum)
+        input_diff = plus.input_integrand - minus.input_integrand
+        initial_state = State(
+            position=-(plus.final_state.momentum - minus.final_state.momentum) * scale,
+            momentum=-(plus.final_state.position - minus.final_state.position) * scale,
+        )
+    params = jax.tree.map(lambda readout, diff: readout + scale * diff, forward.readout_param_grads, param_diff)
+    inputs = forward.readout_input_grads + scale * input_diff
+    if initial_state is None:
+        nan = jax.tree.map(lambda leaf: jnp.full_like(leaf, jnp.nan), forward.final_state)
+        initial_state = nan
+    return Gradients(forward.loss, params, inputs, initial_state)
+
+
+def _validate(integrator: str, estimator: str) -> None:
+    check_integrator(integrator)
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"unknown estimator {estimator!r}; choose one of {list(ESTIMATORS)}")
+
+
+@partial(jax.jit, static_argnames=("system", "integrator", "estimator", "gradient_point"))
+def _rhel_gradients(system, params, initial, data, step_size, eps, damping, integrator, estimator, gradient_point):
+    TRACE_COUNTS["rhel_gradients"] += 1
+    dtype = data.inputs.dtype
+    params, initial, step_size, eps, damping = _cast((params, initial, step_size, eps, damping), dtype)
+    one_sided = estimator == "one-sided"
+    forward = _forward(system, params, initial, data, step_size, damping, integrator, gradient_point,
+                       with_integrand=one_sided, with_trajectory=False)
+    if not one_sided:
+        return _centred_gradients(system, params, data, step_size, eps, damping, integrator, gradient_point, forward)
+    single = jax.vmap(
+        lambda e: echo(system, params, forward.final_state, data.inputs, (data.targets, data.weights),
+                       loss_nudge(system, params), step_size, damping, e, integrator, gradient_point,
+                       with_trajectory=False)
+    )(jnp.stack([eps]))
+    return _combine(forward, jax.tree.map(lambda leaf: leaf[0], single), None, eps, one_sided=True)
+
+
+def _centred_gradients(system: System, params: Params, data: Sequence, step_size: jax.Array, eps: jax.Array,
+                       damping: jax.Array, integrator: str, gradient_point: str, forward: _ForwardPass) -> Gradients:
+    """Centred RHEL from the paired echo; the readout's input gradients are the buffer it adds into."""
+    pair = echo_pair(system, params, forward.final_state, data.inputs, (data.targets, data.weights),
+                     loss_nudge(system, params), step_size, damping, eps, integrator, gradient_point,
+                     input_gradients=forward.readout_input_grads)
+    scale = 0.5 / eps
+    ends = pair.final_states
+    initial_state = State(position=-(ends.momentum[0] - ends.momentum[1]) * scale,
+                          momentum=-(ends.position[0] - ends.position[1]) * scale)
+    params_grad = jax.tree.map(jnp.add, forward.readout_param_grads, pair.param_gradients)
+    return Gradients(forward.loss, params_grad, pair.input_gradients, initial_state)
+
+
+def rhel_gradients(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array | float,
+                   eps: jax.Array | float, damping: jax.Array | float = 0.0, *, integrator: str = "leapfrog",
+                   estimator: str = "centred", gradient_point: str = "half") -> Gradients:
+    """RHEL gradients of the loss (spec b), in memory that does not grow with N beyond the inputs.
+
+    ``estimator="centred"`` runs the +eps and -eps echoes (error O(eps^2)); ``"one-sided"`` runs one
+    echo and references the forward pass (error O(eps); no initial-state gradient, returned as NaN).
+    Scalars (step size, eps, damping) are traced: changing them never recompiles.
+    """
+    _validate(integrator, estimator)
+    step_size, eps, damping = scalars(data, step_size, eps, damping)
+    return _rhel_gradients(system, params, initial, data, step_size, eps, damping, integrator, estimator,
+                           gradient_point)
+
+
+@partial(jax.jit, static_argnames=("system", "integrator", "gradient_point"))
+def _rhel_trace(system, params, initial, data, step_size, eps, damping, integrator, gradient_point):
+    TRACE_COUNTS["rhel_trace"] += 1
+    dtype = data.inputs.dtype
+    params, initial, step_size, eps, damping = _cast((params, initial, step_size, eps, damping), dtype)
+    forward = _forward(system, params, initial, data, step_size, damping, integrator, gradient_point,
+                       with_integrand=False, with_trajectory=True)
+    eps_values = jnp.stack([jnp.zeros_like(eps), eps, -eps])
+    echoes = jax.vmap(
+        lambda e: echo(system, params, forward.final_state, data.inputs, (data.targets, data.weights),
+                     loss_nudge(system, params), step_size, damping, e, integrator, gradient_point,
+                     with_trajectory=True)
+    )(eps_values)
+    plus = jax.tree.map(lambda leaf: leaf[1], echoes)
+    minus = jax.tree.map(lambda leaf: leaf[2], echoes)
+    gradients = _combine(forward, plus, minus, eps, one_sided=False)
+    return EchoTrace(
+        gradients=gradients,
+        forward=forward.trajectory,
+        echoes=echoes.trajectory,
+        echo_param_integrand=echoes.param_integrand,
+        echo_input_integrand=echoes.input_integrand[:, ::-1],
+        forward_step_loss=forward.step_losses,
+    )
+
+
+def rhel_trace(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array | float,
+               eps: jax.Array | float, damping: jax.Array | float = 0.0, *, integrator: str = "leapfrog",
+               gradient_point: str = "half") -> EchoTrace:
+    """Centred RHEL plus the trajectories for plots: forward, echo at 0, +eps and -eps (O(N) memory)."""
+    check_integrator(integrator)
+    step_size, eps, damping = scalars(data, step_size, eps, damping)
+    return _rhel_trace(system, params, initial, data, step_size, eps, damping, integrator, gradient_point)
+
+
+def echo_retrace_error(trace: EchoTrace) -> jax.Array:
+    """max |E_k - Sigma_z Phi_{N-k}| over the eps = 0 echo: zero (to round-off) for a reversible step."""
+    free_echo = jax.tree.map(lambda leaf: leaf[0], trace.echoes)
+    mirrored = flip(jax.tree.map(lambda leaf: leaf[::-1], trace.forward))
+    return jnp.max(jnp.stack([jnp.max(jnp.abs(a - b)) for a, b in zip(free_echo, mirrored, strict=True)]))

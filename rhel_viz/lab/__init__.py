@@ -1,0 +1,1 @@
+"""Configurations in, typed results out: problems, tasks, training, guards, presets, page experiments."""

@@ -1,0 +1,86 @@
+"""The numbers of the "Deep and long" page: per-layer agreement in an HSSM, and live scaling runs.
+
+* :func:`run_layer_agreement`: RHEL (two nudged echoes per HRU layer, chained top-down through
+  autodiff of the blocks, spec c, Algorithm 1) against BPTT, as the cosine and norm ratio of every
+  Hamiltonian parameter group in every layer (the paper's Fig. 4, spec e).
+* :func:`run_live_scaling`: time and XLA memory of forward, RHEL and BPTT at a few short lengths,
+  in this process (the full 1k-50k benchmark runs in fresh processes: :mod:`rhel_viz.lab.scaling`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jax.numpy as jnp
+
+from rhel_viz.core.hssm import HSSMConfig, example_batch, hssm_gradients, init_hssm, layer_agreement
+from rhel_viz.lab import scaling
+
+#: Sizes of the agreement HSSM: small enough to compile and run in seconds, deep enough to chain.
+AGREEMENT_DEPTH = 4
+AGREEMENT_WIDTH = 16
+AGREEMENT_STEPS = 200
+AGREEMENT_STEP_SIZE = 0.1
+AGREEMENT_DTYPES: tuple[str, ...] = ("float64", "float32")
+AGREEMENT_EPS_CHOICES: tuple[float, ...] = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
+PAPER_EPS = 0.1  # spec e: every experiment of the paper
+LIVE_SEQ_LENS: tuple[int, ...] = (250, 500, 1000, 2000)
+LIVE_REPEATS = 3
+
+#: Parameter groups as Fig. 4 labels them (spec e): W is the nonlinear HRU's "A", c its "delta".
+GROUP_LABELS = {"A": "A", "W": "A (W)", "B": "B", "b": "b", "c": "δ (c)", "alpha": "α"}  # in Fig. 4's order
+
+
+@dataclass(frozen=True)
+class AgreementSettings:
+    """Which HSSM and precision the agreement bars use."""
+
+    layer: str = "linear"
+    dtype: str = "float64"
+    eps: float = PAPER_EPS
+    seed: int = 0
+
+
+def agreement_config(layer: str) -> HSSMConfig:
+    """The HSSM of the agreement figure (regression head, so float32 has a smooth loss)."""
+    return HSSMConfig(layer=layer, depth=AGREEMENT_DEPTH, hidden=AGREEMENT_WIDTH, oscillators=AGREEMENT_WIDTH,
+                      data_size=3, output_size=4, head="regression")
+
+
+def run_layer_agreement(settings: AgreementSettings) -> dict[str, Any]:
+    """Per layer and parameter group: cosine and norm ratio of RHEL against BPTT (plain floats).
+
+    Returns ``rows`` (one dict per layer and group: layer, group, label, cosine, norm_ratio), both
+    losses, and the settings. eps and the step size are traced: changing eps never recompiles.
+    """
+    if settings.dtype not in AGREEMENT_DTYPES:
+        raise ValueError(f"unknown dtype {settings.dtype!r}; choose one of {list(AGREEMENT_DTYPES)}")
+    config = agreement_config(settings.layer)
+    dtype = jnp.float64 if settings.dtype == "float64" else jnp.float32
+    params = init_hssm(config, seed=settings.seed)
+    sequence, target = example_batch(config, AGREEMENT_STEPS, seed=settings.seed + 1, dtype=dtype)
+    loss_rhel, rhel = hssm_gradients(config, params, sequence, target, AGREEMENT_STEP_SIZE, settings.eps, "rhel")
+    loss_bptt, bptt = hssm_gradients(config, params, sequence, target, AGREEMENT_STEP_SIZE, settings.eps, "bptt")
+    rows = []
+    for layer_index, groups in enumerate(layer_agreement(rhel, bptt), start=1):
+        for group, values in sorted(groups.items(), key=lambda item: list(GROUP_LABELS).index(item[0])):
+            rows.append({"layer": layer_index, "group": group, "label": GROUP_LABELS.get(group, group),
+                         "cosine": values["cosine"], "norm_ratio": values["norm_ratio"]})
+    return {"rows": rows, "loss_rhel": float(loss_rhel), "loss_bptt": float(loss_bptt), "layer": settings.layer,
+            "dtype": settings.dtype, "eps": settings.eps, "steps": AGREEMENT_STEPS, "depth": AGREEMENT_DEPTH}
+
+
+def run_live_scaling(model: str, seq_lens: tuple[int, ...] = LIVE_SEQ_LENS,
+                     repeats: int = LIVE_REPEATS) -> dict[str, Any]:
+    """Time (median of ``repeats`` warm runs) and XLA memory of every method at a few lengths, in-process.
+
+    Same models, sizes and definitions as the benchmark (:mod:`rhel_viz.lab.scaling`); only shorter.
+    """
+    rows = []
+    for seq_len in seq_lens:
+        for method in scaling.methods_of(model):
+            row = scaling.measure(model, seq_len, method, repeats)
+            row.pop("rss_peak_mb")  # a process-wide high-water mark: meaningless in a shared process
+            rows.append(row)
+    return {"model": model, "rows": rows, "summary": scaling.summarise(rows)[model]}

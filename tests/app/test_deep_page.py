@@ -1,0 +1,38 @@
+"""The Deep and long page: AppTest driven by widget keys, and a real browser in both themes."""
+
+from __future__ import annotations
+
+import json
+
+from streamlit.testing.v1 import AppTest
+
+from tests.helpers import ROOT
+
+
+def _deep() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+    at.switch_page("pages/deep.py").run()
+    return at
+
+
+def test_widgets_by_key_and_fig4_axes():
+    at = _deep()
+    assert not at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3  # agreement, and the saved benchmark's memory and time
+    spec = json.loads(charts[0].proto.spec)
+    assert spec["layout"]["yaxis"]["range"] == [0.3, 1.1] and spec["layout"]["yaxis"]["tickvals"] == [0.5, 1.0]
+    table = at.dataframe[0].value  # the exact values: linear HSSM, float64, eps = 0.1 is exact
+    assert (table["cosine"] > 0.999999).all() and ((table["norm ratio"] - 1).abs() < 1e-5).all()
+    at.selectbox(key="deep_layer").set_value("nonlinear")
+    at.selectbox(key="deep_dtype").set_value("float32").run()
+    assert not at.exception
+    assert (at.dataframe[0].value["cosine"] > 0.99).all()
+    at.select_slider(key="deep_eps").set_value(1e-3).run()
+    assert not at.exception
+    n_charts = len(at.get("plotly_chart"))
+    at.toggle(key="deep_live").set_value(True).run()  # live measurements on demand (one HRU layer)
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == n_charts + 2
+    live = at.dataframe[1].value
+    assert live["RHEL growth ÷ must-exist"].iloc[0] <= 1.2

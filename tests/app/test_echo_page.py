@@ -1,0 +1,99 @@
+"""The Echo page: every widget by key, every system x integrator, the stability warning, and a real browser."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.helpers import ROOT
+
+PAGE = str(ROOT / "pages" / "echo.py")
+FAST_STEPS = 50
+CHARTS = 4  # animation, trajectories, phase portraits, energy and retrace error
+SLIDER_POSITION = "element => element.querySelector('.js-plotly-plot')._fullLayout.sliders[0].active"
+
+
+def _page(**widgets) -> AppTest:
+    """The page at a short sequence length, with the given selectbox values set by key, already run."""
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.select_slider(key="steps").set_value(FAST_STEPS)
+    for key, value in widgets.items():
+        at.selectbox(key=key).set_value(value)
+    return at.run()
+
+
+def _charts(at: AppTest) -> list:
+    return at.get("plotly_chart")
+
+
+WIDGET_CHANGES = [
+    ("selectbox", "loss", "final"),
+    ("slider", "h", 0.2),
+    ("selectbox", "dtype", "float32"),
+    ("number_input", "seed", 3),
+    ("select_slider", "eps", 1e-2),
+    ("slider", "damping", 0.05),
+    ("selectbox", "integrator", "rk4"),
+    ("slider", "mass_1", 2.0),
+    ("slider", "mass_2", 0.5),
+    ("slider", "k_wall", 2.0),
+    ("slider", "k_coupling", 1.5),
+    ("slider", "q0", -0.5),
+    ("slider", "drive_amp", 0.5),
+    ("slider", "drive_freq", 2.0),
+    ("select_slider", "steps", 100),
+    ("selectbox", "system", "nonlinear"),
+]
+
+
+def test_default_view_renders_every_figure():
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception
+    assert "echo" in at.title[0].value
+    assert len(_charts(at)) == CHARTS
+    assert not at.warning and not at.error
+
+
+def test_every_widget_changes_without_exception():
+    at = _page()
+    for kind, key, value in WIDGET_CHANGES:
+        getattr(at, kind)(key=key).set_value(value)
+        at.run()
+        assert not at.exception, (key, at.exception)
+        assert len(_charts(at)) == CHARTS, key
+
+
+@pytest.mark.parametrize("system", ["springs", "linear", "nonlinear"])
+@pytest.mark.parametrize("integrator", ["leapfrog", "euler", "rk4"])
+def test_every_system_and_integrator_renders(system, integrator):
+    at = _page(system=system, integrator=integrator)
+    assert not at.exception
+    assert len(_charts(at)) == CHARTS
+    assert not at.error
+
+
+def test_spring_controls_only_for_springs():
+    at = _page(system="linear")
+    assert not [widget for widget in at.slider if widget.key == "k_coupling"]
+
+
+def test_unstable_step_size_warns_instead_of_plotting():
+    at = _page()
+    at.slider(key="mass_1").set_value(0.1)
+    at.slider(key="mass_2").set_value(0.1)
+    at.slider(key="k_wall").set_value(10.0)
+    at.slider(key="h").set_value(0.5)
+    at.run()
+    assert not at.exception
+    assert at.warning and "Unstable step size" in at.warning[0].value
+    assert not _charts(at)
+
+
+def test_non_finite_run_shows_an_error_instead_of_plots():
+    at = _page(dtype="float32", integrator="euler")
+    at.slider(key="h").set_value(1.0)
+    at.select_slider(key="steps").set_value(400)
+    at.run()
+    assert not at.exception
+    assert at.error and "NaN or infinite" in at.error[0].value
+    assert not _charts(at)

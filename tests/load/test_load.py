@@ -1,0 +1,124 @@
+"""The classroom machinery: websocket clients, run slots, shared figures and tasks (timings: ``bench load``)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import plotly.graph_objects as go
+import pytest
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from benchmarks import loadtest, wsclient
+from rhel_viz.lab.tasks import TaskSettings, build_task
+from rhel_viz.lab.validation import InvalidInput
+from rhel_viz.ui import cache, slots
+
+
+def test_small_classroom_of_websocket_clients_finishes_every_page_without_errors():
+    report = loadtest.run_load(sessions=2, client="websocket", ramp_s=0.5, settle_s=0.5)
+    assert report["errors"] == 0, report["first_errors"]
+    assert report["pages_finished"] == 2 * len(loadtest.PAGES)
+    assert report[f"{loadtest.STEP}_p50_s"] > 0  # the training updates ran and were timed
+    assert report[f"{loadtest.TICK}_p50_s"] > 0  # Play started the live view's timer runs
+    assert report["play_updates_per_session_min"] >= 1  # and they trained
+    # Every page run and every click was logged by the app itself: 4 pages + 3 updates per session.
+    assert report["server_runs"] >= 2 * (len(loadtest.PAGES) + loadtest.TRAINING_UPDATES)
+    assert 0 < report["server_rss_baseline_mb"] <= report["server_rss_peak_mb"]
+    assert report["server_cpu_s"] > 0
+
+
+def test_small_classroom_of_browsers_finishes_every_page_and_plays():
+    report = loadtest.run_load(sessions=2, client="browser", ramp_s=0.5, settle_s=0.5)
+    assert report["errors"] == 0, report["first_errors"]
+    assert report["pages_finished"] == 2 * len(loadtest.PAGES)
+    assert report["play_updates_per_session_min"] >= 1
+
+
+def test_soak_opens_new_views_and_samples_memory():
+    report = loadtest.run_soak(views=3, every=1)
+    assert report["errors"] == 0, report["first_errors"]
+    assert len(report["server_rss_mb_after_views"]) == 3
+    assert report["server_rss_peak_mb"] >= report["server_rss_baseline_mb"] > 0
+
+
+def test_client_records_exceptions_and_widget_ids_from_deltas():
+    run = wsclient.PageRun()
+    message = ForwardMsg()
+    message.delta.new_element.exception.type = "ValueError"
+    message.delta.new_element.exception.message = "boom"
+    wsclient._record_delta(message, run)
+    button = ForwardMsg()
+    button.delta.new_element.button.id = "$$ID-0123abcd-train_step"
+    wsclient._record_delta(button, run)
+    dashed = ForwardMsg()
+    dashed.delta.new_element.slider.id = "$$ID-89ef-train_steps_coupling-spring"
+    wsclient._record_delta(dashed, run)
+    metric = ForwardMsg()
+    metric.delta.new_element.metric.label = "Updates"
+    metric.delta.new_element.metric.body = "7"
+    wsclient._record_delta(metric, run)
+    assert run.exceptions == ["ValueError: boom"]
+    assert run.widget_ids == {"train_step": "$$ID-0123abcd-train_step",
+                              "train_steps_coupling-spring": "$$ID-89ef-train_steps_coupling-spring"}
+    assert run.metrics == {"Updates": "7"}
+    assert run.elements == {"exception": 1, "button": 1, "slider": 1, "metric": 1}
+
+
+def test_unknown_client_is_refused():
+    with pytest.raises(ValueError, match="client"):
+        loadtest.run_load(sessions=1, client="carrier-pigeon")
+
+
+def test_run_slots_bound_concurrent_runs_and_are_reentrant():
+    busy, peak, lock = [0], [0], threading.Lock()
+
+    def run() -> None:
+        with slots.run_slot():
+            with slots.run_slot() as waited_inside:  # a fragment inside a page run: no second slot, no wait
+                assert waited_inside == 0.0
+                with lock:
+                    busy[0] += 1
+                    peak[0] = max(peak[0], busy[0])
+                time.sleep(0.05)
+                with lock:
+                    busy[0] -= 1
+
+    threads = [threading.Thread(target=run) for _ in range(3 * slots.RUN_SLOTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a run never got a slot"
+    assert peak[0] == slots.RUN_SLOTS  # never more at once, and the slots were all used
+
+
+def test_run_slot_is_released_when_the_run_raises():
+    for _ in range(slots.RUN_SLOTS + 1):
+        with pytest.raises(RuntimeError), slots.run_slot():
+            raise RuntimeError("a rerun interrupts the script")
+    with slots.run_slot() as waited:
+        assert waited < 1.0
+
+
+def test_shared_figure_is_built_once_per_builder_and_key():
+    calls: list[float] = []
+
+    def line(value: float) -> go.Figure:
+        calls.append(value)
+        return go.Figure(go.Scatter(y=[value, value]))
+
+    first = cache.figure(line, 1.0, key=("test-shared-figure", 1.0))
+    again = cache.figure(line, 1.0, key=("test-shared-figure", 1.0))
+    other = cache.figure(line, 2.0, key=("test-shared-figure", 2.0))
+    assert first is again and calls == [1.0, 2.0]
+    assert list(other.data[0].y) == [2.0, 2.0]
+
+
+def test_tasks_are_built_once_and_invalid_settings_still_raise():
+    settings = TaskSettings()
+    assert build_task(settings) is build_task(settings)
+    with pytest.raises(InvalidInput):
+        build_task(TaskSettings(task="no-such-task"))
+    with pytest.raises(InvalidInput):  # not cached as a success either
+        build_task(TaskSettings(task="no-such-task"))
