@@ -45,12 +45,6 @@ def stability(config: ProblemConfig) -> guards.Stability:
 
 
 @st.cache_data(max_entries=64, ttl=TTL_S, show_spinner=False, hash_funcs=_HASH)
-def echo_trace(config: ProblemConfig, eps: float, damping: float, integrator: str,
-               gradient_point: str = "half") -> dict[str, Any]:
-    return experiments.run_echo_trace(config, eps, damping, integrator, gradient_point)
-
-
-@st.cache_data(max_entries=64, ttl=TTL_S, show_spinner=False, hash_funcs=_HASH)
 def gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> dict[str, Any]:
     return experiments.run_gradient_lab(config, settings)
 
