@@ -12,7 +12,7 @@ shell.require_app_shell()
 st.title("Deep and long: RHEL in a stacked HSSM")
 text.markdown("deep_intro")
 
-st.subheader("Layer by layer: RHEL against BPTT (Fig. 4)")
+st.subheader("In every layer: RHEL against BPTT (Fig. 4)")
 columns = st.columns(3)
 layer = columns[0].selectbox("HRU layers", tuple(plots.LAYER_LABELS), format_func=plots.LAYER_LABELS.get,
                              key="deep_layer", bind="query-params")

@@ -67,7 +67,7 @@ def echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str
 
 
 # ----------------------------------------------------------------------------------------------
-# Deep and long (issue 6)
+# Deep and long
 
 @st.cache_data(max_entries=32, ttl=TTL_S,
                show_spinner="Running the HSSM with RHEL and with BPTT (compiles once per model)…",
