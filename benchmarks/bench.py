@@ -118,7 +118,7 @@ def training_updates_per_second() -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------------
 # The Echo page: how interactive is it?
 
-#: Budgets of the Echo page's default view (issue 3).
+#: Budgets of the Echo page's default view.
 FIRST_LOAD_BUDGET_S = 3.0
 SLIDER_MOVE_BUDGET_S = 0.030
 ANIMATION_BUDGET_MB = 2.0

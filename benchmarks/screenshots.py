@@ -1,8 +1,8 @@
 """Save a 1280x720 screenshot of each page into assets/screenshots/ (used by the README).
 
-    .venv/bin/python -m scripts.screenshots      # from the project root
+    .venv/bin/python -m benchmarks.screenshots      # from the project root
 
-Starts the app with the test helpers (tests/conftest.py), opens each page in headless Chromium and
+Starts the app on loopback (benchmarks/appserver.py, as the browser tests do), opens each page in headless Chromium and
 saves the first screenful (not the full page, to keep the PNGs small).
 """
 

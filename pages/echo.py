@@ -1,4 +1,7 @@
-"""Echo: a Hamiltonian system runs forward, flips its momenta, and retraces itself (spec a, b; moments 1, 2, 6)."""
+"""Echo: a Hamiltonian system runs forward, flips its momenta, and retraces itself.
+
+Three teaching moments: the perfect echo at ε = 0, symmetry breaking by the ±ε nudges, and friction breaking the echo.
+"""
 
 import streamlit as st
 

@@ -1,8 +1,8 @@
 """The numbers of the "Deep and long" page: per-layer agreement in an HSSM, and live scaling runs.
 
 * :func:`run_layer_agreement`: RHEL (two nudged echoes per HRU layer, chained top-down through
-  autodiff of the blocks, spec c, Algorithm 1) against BPTT, as the cosine and norm ratio of every
-  Hamiltonian parameter group in every layer (the paper's Fig. 4, spec e).
+  autodiff of the blocks: the paper's Algorithm 1) against BPTT, as the cosine and norm ratio of every
+  Hamiltonian parameter group in every layer (the paper's Fig. 4).
 * :func:`run_live_scaling`: time and XLA memory of forward, RHEL and BPTT at a few short lengths,
   in this process (the full 1k-50k benchmark runs in fresh processes: :mod:`rhel_viz.lab.scaling`).
 """
@@ -24,11 +24,11 @@ AGREEMENT_STEPS = 200
 AGREEMENT_STEP_SIZE = 0.1
 AGREEMENT_DTYPES: tuple[str, ...] = ("float64", "float32")
 AGREEMENT_EPS_CHOICES: tuple[float, ...] = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
-PAPER_EPS = 0.1  # spec e: every experiment of the paper
+PAPER_EPS = 0.1  # every experiment of the paper (the official code's configs)
 LIVE_SEQ_LENS: tuple[int, ...] = (250, 500, 1000, 2000)
 LIVE_REPEATS = 3
 
-#: Parameter groups as Fig. 4 labels them (spec e): W is the nonlinear HRU's "A", c its "delta".
+#: Parameter groups as Fig. 4 labels them: W is the nonlinear HRU's "A", c its "delta".
 GROUP_LABELS = {"A": "A", "W": "A (W)", "B": "B", "b": "b", "c": "δ (c)", "alpha": "α"}  # in Fig. 4's order
 
 

@@ -24,7 +24,7 @@ from rhel_viz.lab.problems import ProblemConfig, build_problem
 from rhel_viz.lab.validation import validate_physics
 
 __all__ = ["LEAPFROG_STABILITY_LIMIT", "EchoView", "GradientLabSettings", "Stability", "problem_stability",
-           "run_echo_trace", "run_echo_view", "run_eps_sweep", "run_gradient_lab"]
+           "run_echo_view", "run_eps_sweep", "run_gradient_lab"]
 
 
 def _numpy(tree: Any) -> Any:
@@ -42,23 +42,6 @@ def problem_stability(config: ProblemConfig) -> Stability:
     """h * omega_max of the problem's initial parameters (checked before a page runs anything long)."""
     problem = build_problem(config)
     return guards.stability(problem.system, problem.params, config.step_size)
-
-
-def run_echo_trace(config: ProblemConfig, eps: float, damping: float = 0.0, integrator: str = "leapfrog",
-                   gradient_point: str = "half") -> dict[str, Any]:
-    """Forward run, echoes at 0/+eps/-eps, RHEL and BPTT gradients, as NumPy arrays."""
-    _guard(config, "check", eps, damping, integrator, gradient_point=gradient_point)
-    problem = build_problem(config)
-    args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
-    trace = rhel_trace(*args, eps, damping, integrator=integrator, gradient_point=gradient_point)
-    bptt = bptt_gradients(*args, damping, integrator=integrator)
-    return {
-        "trace": _numpy(trace),
-        "bptt": _numpy(bptt),
-        "retrace_error": float(echo_retrace_error(trace)),
-        "params": _numpy(problem.params),
-        "data": _numpy(problem.data),
-    }
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Scaling benchmark: time and memory of forward, RHEL and BPTT against sequence length (spec f, moment 7).
+"""Scaling benchmark: time and memory of forward, RHEL and BPTT against sequence length.
 
 Each (model, sequence length, method) runs in a fresh process (``python -m rhel_viz.lab.scaling ...``)
 so compilation caches and allocator high-water marks never leak between configurations. Memory is
@@ -44,7 +44,7 @@ REPEATS = 7  # warm runs per configuration (the median is quoted)
 HRU_OSCILLATORS, HRU_WIDTH = 64, 32  # P and H of the benchmark's HRU layers
 HSSM_DEPTH = 4
 DTYPE = "float32"  # the training precision
-EPS = 0.1  # the paper's nudging in float32 (spec e)
+EPS = 0.1  # the paper's nudging in float32 (every experiment of the official code)
 STEP_SIZE = 0.1
 MEMORY_BOUND = 1.2  # acceptance: RHEL's peak growth <= 1.2 x the must-exist growth
 TIME_BOUND = 2.0  # acceptance: RHEL's gradient time <= 2 x BPTT's at the longest sequence

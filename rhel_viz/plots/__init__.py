@@ -1,1 +1,1 @@
-"""Pure figure builders: results (NumPy) in, Plotly/Altair figures out. No streamlit here."""
+"""Pure figure builders: results (NumPy) in, Plotly figures and pandas tables out. No streamlit here."""

@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 
 from rhel_viz.plots.style import BPTT, ECHO, NEUTRAL, RHEL, base_layout
 
-#: Fig. 4 of the paper (spec e): bars on a 0.3-1.1 axis with ticks at 0.5 and 1.0.
+#: Fig. 4 of the paper: bars on a 0.3-1.1 axis with ticks at 0.5 and 1.0.
 AGREEMENT_RANGE = (0.3, 1.1)
 AGREEMENT_TICKS = (0.5, 1.0)
 LAYER_COLOURS = ("#2F6FDE", "#1B998B", "#F4A259", "#C5283D", "#8E7DBE", "#5DA271")

@@ -184,20 +184,35 @@ def animation_figure(view: EchoView, max_frames: int = MAX_FRAMES) -> go.Figure:
     forward time, drawn once; only the markers, their tails and the time cursor move.
     """
     geometry = _Geometry(view)
-    n = geometry.n
-    names = _oscillator_names(view)
     forward_steps, echo_steps = animation_frame_plan(view.steps, max_frames)
     frames_data = _frames_data(view, geometry, forward_steps, echo_steps)
     fig = make_subplots(rows=2, cols=1, row_heights=[0.58, 0.42], vertical_spacing=0.1)
+    _add_static_traces(fig, view, geometry)
+    animated_start = len(fig.data)
+    _add_animated_traces(fig, view, geometry, frames_data[0]["position"])
+    animated = list(range(animated_start, len(fig.data)))
 
-    # Static traces: walls, the full forward run and the echo mapped back to forward time.
+    cursor_y = _time_range(view)
+    for trace, update in zip((fig.data[i] for i in animated), _frame_traces(view, geometry, frames_data, 0, cursor_y),
+                             strict=True):
+        trace.update(update)
+    _attach_frames(fig, [go.Frame(name=str(i), data=_frame_traces(view, geometry, frames_data, i, cursor_y),
+                                  traces=animated, _validate=False)
+                         for i in range(len(frames_data))])
+    _animation_layout(fig, geometry, [data["label"] for data in frames_data], cursor_y)
+    return fig
+
+
+def _add_static_traces(fig: go.Figure, view: EchoView, geometry: _Geometry) -> None:
+    """What never moves: the walls (top), the full forward run and the echo mapped back to forward time (bottom)."""
+    names = _oscillator_names(view)
     wall_x = [geometry.walls[0]] if geometry.walls[1] is None else list(geometry.walls)
     for x in wall_x:
         y0, y1 = geometry.y_range()
         fig.add_trace(go.Scatter(x=[x, x], y=[y0 + 0.15, y1 - 0.15], mode="lines", showlegend=False,
                                  line=dict(color=style.NEUTRAL, width=6), hoverinfo="skip"), row=1, col=1)
     echo_position, _ = _echo_in_forward_time(view, 1)
-    for i in range(n):
+    for i in range(geometry.n):
         fig.add_trace(go.Scatter(x=view.time, y=_round(view.forward.position[:, i]), mode="lines",
                                  line=dict(color=style.FORWARD, width=1.5), name="forward", legendgroup="forward",
                                  showlegend=i == 0, hovertemplate=f"{names[i]}<br>t=%{{x:.2f}}<br>q=%{{y:.3f}}"),
@@ -207,19 +222,35 @@ def animation_figure(view: EchoView, max_frames: int = MAX_FRAMES) -> go.Figure:
                                  legendgroup="echo", showlegend=i == 0,
                                  hovertemplate=f"{names[i]} echo<br>t=%{{x:.2f}}<br>q=%{{y:.3f}}"), row=2, col=1)
 
-    # Animated traces (their indices are what the frames update).
-    first = frames_data[0]
+
+def _add_animated_traces(fig: go.Figure, view: EchoView, geometry: _Geometry, first_position: np.ndarray) -> None:
+    """The traces the frames update, in the order :func:`_frame_traces` returns their updates."""
+    _add_system_traces(fig, view, geometry, first_position)
+    y_top = geometry.y_range()[1] - 0.12
+    x_mid = 0.5 * sum(geometry.x_range())
+    fig.add_trace(go.Scatter(mode="text", x=[x_mid], y=[y_top], showlegend=False, hoverinfo="skip", name="banner",
+                             textfont=dict(size=16)), row=1, col=1)
+    fig.add_trace(go.Scatter(mode="lines", showlegend=False, hoverinfo="skip", name="time cursor",
+                             line=dict(color=style.NEUTRAL, width=1, dash="dash")), row=2, col=1)
+    fig.add_trace(go.Scatter(mode="lines", showlegend=False, hoverinfo="skip", opacity=0.6, name="tails",
+                             line=dict(width=5)), row=2, col=1)
+    fig.add_trace(go.Scatter(mode="markers", showlegend=False, hoverinfo="skip", marker=dict(size=10),
+                             name="time markers"),
+                  row=2, col=1)
+
+
+def _add_system_traces(fig: go.Figure, view: EchoView, geometry: _Geometry, first_position: np.ndarray) -> None:
+    """The physical view's moving parts: springs, masses, velocity and nudge arrows, the target."""
     stiffness_widths = _widths(view.stiffness, SPRING_WIDTH)
-    spring_x, spring_y = geometry.springs(first["position"])
-    animated_start = len(fig.data)
+    spring_x, spring_y = geometry.springs(first_position)
     for s in range(len(spring_x)):
         fig.add_trace(go.Scatter(x=_round(spring_x[s]), y=_round(spring_y[s]), mode="lines", showlegend=False,
                                  name=f"spring {s + 1}",
                                  hoverinfo="skip", line=dict(color=style.NEUTRAL, width=float(stiffness_widths[s]))),
                       row=1, col=1)
+    n = geometry.n
     mass_sizes = _widths(np.sqrt(view.mass), MASS_SIZE).tolist() if geometry.chain else OSCILLATOR_SIZE
-    target_index = view.target_mass
-    mass_line = [3 if i == target_index else 0 for i in range(n)]
+    mass_line = [3 if i == view.target_mass else 0 for i in range(n)]
     fig.add_trace(go.Scatter(mode="markers+text", showlegend=False, text=[str(i + 1) for i in range(n)], name="masses",
                              textfont=dict(color="white", size=12), hoverinfo="skip",
                              marker=dict(symbol="square", size=mass_sizes, color=style.FORWARD,
@@ -234,71 +265,74 @@ def animation_figure(view: EchoView, max_frames: int = MAX_FRAMES) -> go.Figure:
                              textposition="top center", textfont=dict(color=style.TARGET),
                              marker=dict(symbol="diamond-open", size=16, color=style.TARGET, line=dict(width=2))),
                   row=1, col=1)
-    y_top = geometry.y_range()[1] - 0.12
-    x_mid = 0.5 * sum(geometry.x_range())
-    fig.add_trace(go.Scatter(mode="text", x=[x_mid], y=[y_top], showlegend=False, hoverinfo="skip", name="banner",
-                             textfont=dict(size=16)), row=1, col=1)
-    fig.add_trace(go.Scatter(mode="lines", showlegend=False, hoverinfo="skip", name="time cursor",
-                             line=dict(color=style.NEUTRAL, width=1, dash="dash")), row=2, col=1)
-    fig.add_trace(go.Scatter(mode="lines", showlegend=False, hoverinfo="skip", opacity=0.6, name="tails",
-                             line=dict(width=5)), row=2, col=1)
-    fig.add_trace(go.Scatter(mode="markers", showlegend=False, hoverinfo="skip", marker=dict(size=10),
-                             name="time markers"),
-                  row=2, col=1)
-    animated = list(range(animated_start, len(fig.data)))
 
+
+def _time_range(view: EchoView) -> list[float]:
+    """The y range of the positions-over-time panel, also the extent of its time cursor."""
     span = [float(np.nanmin(view.forward.position)), float(np.nanmax(view.forward.position))]
     pad = 0.1 * max(span[1] - span[0], 1e-6)
-    cursor_y = [span[0] - pad, span[1] + pad]
+    return [span[0] - pad, span[1] + pad]
 
-    def frame_traces(index: int) -> list[dict]:
-        data = frames_data[index]
-        colour = PHASE_COLOURS[data["phase"]]
-        position = data["position"]
-        x = geometry.x(position)
-        springs_x, springs_y = geometry.springs(position)
-        traces = [dict(x=_round(springs_x[s]), y=_round(springs_y[s])) for s in range(len(springs_x))]
-        traces.append(dict(x=_round(x), y=_round(geometry.row), marker=dict(color=colour)))
-        arrow_x, arrow_y, arrow_size = _arrows(x, geometry.row + ARROW_OFFSET, data["arrow"])
-        traces.append(dict(x=arrow_x, y=arrow_y, marker=dict(size=arrow_size), line=dict(color=colour)))
-        nudge_x, nudge_y, nudge_size = _arrows(x, geometry.row - ARROW_OFFSET, data["nudge"])
-        traces.append(dict(x=nudge_x, y=nudge_y, marker=dict(size=nudge_size)))
-        if view.target is not None and data["forward_step"] > 0:
-            target_x = geometry.rest[target_index] + geometry.scale * view.target[data["forward_step"]]
-            traces.append(dict(x=[round(float(target_x), DECIMALS)], y=[geometry.row[target_index] + 0.32]))
-        else:
-            traces.append(dict(x=[None], y=[None]))
-        traces.append(dict(text=[_banner_text(data["phase"], view)], textfont=dict(color=colour)))
-        traces.append(dict(x=[data["time"], data["time"]], y=_round(cursor_y)))
-        start = max(0, index - TAIL_FRAMES)
-        tail_x, tail_y = [], []
-        for i in range(n):
-            for previous in frames_data[start:index + 1]:
-                if previous["phase"] == data["phase"] or data["phase"] == "flip":
-                    tail_x.append(previous["time"])
-                    tail_y.append(previous["position"][i])
-            tail_x.append(None)
-            tail_y.append(None)
-        traces.append(dict(x=_round_optional(tail_x), y=_round_optional(tail_y), line=dict(color=colour)))
-        traces.append(dict(x=[round(float(data["time"]), DECIMALS)] * n, y=_round(position),
-                                 marker=dict(color=colour)))
-        return traces
 
-    for trace, update in zip((fig.data[i] for i in animated), frame_traces(0), strict=True):
-        trace.update(update)
-    _attach_frames(fig, [go.Frame(name=str(i), data=frame_traces(i), traces=animated, _validate=False)
-                         for i in range(len(frames_data))])
+def _frame_traces(view: EchoView, geometry: _Geometry, frames_data: list[dict], index: int,
+                  cursor_y: list[float]) -> list[dict]:
+    """Updates of every animated trace for frame ``index`` (the order of :func:`_add_animated_traces`)."""
+    data = frames_data[index]
+    colour = PHASE_COLOURS[data["phase"]]
+    traces = _system_updates(view, geometry, data, colour)
+    traces.append(dict(text=[_banner_text(data["phase"], view)], textfont=dict(color=colour)))
+    traces.append(dict(x=[data["time"], data["time"]], y=_round(cursor_y)))
+    traces.append(_tail_update(frames_data, index, geometry.n, colour))
+    traces.append(dict(x=[round(float(data["time"]), DECIMALS)] * geometry.n, y=_round(data["position"]),
+                       marker=dict(color=colour)))
+    return traces
 
-    height = CHAIN_HEIGHT if geometry.chain else CHAIN_HEIGHT - 60 + ROW_HEIGHT * n
+
+def _system_updates(view: EchoView, geometry: _Geometry, data: dict, colour: str) -> list[dict]:
+    """Springs, masses, velocity and nudge arrows, and the target, at one frame."""
+    position = data["position"]
+    x = geometry.x(position)
+    springs_x, springs_y = geometry.springs(position)
+    traces = [dict(x=_round(springs_x[s]), y=_round(springs_y[s])) for s in range(len(springs_x))]
+    traces.append(dict(x=_round(x), y=_round(geometry.row), marker=dict(color=colour)))
+    arrow_x, arrow_y, arrow_size = _arrows(x, geometry.row + ARROW_OFFSET, data["arrow"])
+    traces.append(dict(x=arrow_x, y=arrow_y, marker=dict(size=arrow_size), line=dict(color=colour)))
+    nudge_x, nudge_y, nudge_size = _arrows(x, geometry.row - ARROW_OFFSET, data["nudge"])
+    traces.append(dict(x=nudge_x, y=nudge_y, marker=dict(size=nudge_size)))
+    target_index = view.target_mass
+    if view.target is not None and data["forward_step"] > 0:
+        target_x = geometry.rest[target_index] + geometry.scale * view.target[data["forward_step"]]
+        traces.append(dict(x=[round(float(target_x), DECIMALS)], y=[geometry.row[target_index] + 0.32]))
+    else:
+        traces.append(dict(x=[None], y=[None]))
+    return traces
+
+
+def _tail_update(frames_data: list[dict], index: int, n: int, colour: str) -> dict:
+    """The fading tails behind the time markers: the last TAIL_FRAMES frames of the same phase."""
+    data = frames_data[index]
+    start = max(0, index - TAIL_FRAMES)
+    tail_x, tail_y = [], []
+    for i in range(n):
+        for previous in frames_data[start:index + 1]:
+            if previous["phase"] == data["phase"] or data["phase"] == "flip":
+                tail_x.append(previous["time"])
+                tail_y.append(previous["position"][i])
+        tail_x.append(None)
+        tail_y.append(None)
+    return dict(x=_round_optional(tail_x), y=_round_optional(tail_y), line=dict(color=colour))
+
+
+def _animation_layout(fig: go.Figure, geometry: _Geometry, labels: list[str], cursor_y: list[float]) -> None:
+    """Height, axes, margins and the player below the plot."""
+    height = CHAIN_HEIGHT if geometry.chain else CHAIN_HEIGHT - 60 + ROW_HEIGHT * geometry.n
     style.base_layout(fig, height=height)
     fig.update_xaxes(range=geometry.x_range(), visible=False, row=1, col=1)
     fig.update_yaxes(range=geometry.y_range(), visible=False, row=1, col=1)
     fig.update_xaxes(title_text="forward time t = n h", row=2, col=1)
     fig.update_yaxes(title_text="position q", range=cursor_y, row=2, col=1)
     fig.update_layout(margin=dict(t=PLAYER_MARGIN_TOP, b=PLAYER_MARGIN_BOTTOM), legend=dict(y=1.0, yanchor="bottom"))
-    _add_player(fig, [data["label"] for data in frames_data],
-                y=-PLAYER_GAP / (height - PLAYER_MARGIN_TOP - PLAYER_MARGIN_BOTTOM))
-    return fig
+    _add_player(fig, labels, y=-PLAYER_GAP / (height - PLAYER_MARGIN_TOP - PLAYER_MARGIN_BOTTOM))
 
 
 def _attach_frames(fig: go.Figure, frames: list[go.Frame]) -> None:

@@ -45,12 +45,6 @@ def stability(config: ProblemConfig) -> guards.Stability:
 
 
 @st.cache_data(max_entries=64, ttl=TTL_S, show_spinner=False, hash_funcs=_HASH)
-def echo_trace(config: ProblemConfig, eps: float, damping: float, integrator: str,
-               gradient_point: str = "half") -> dict[str, Any]:
-    return experiments.run_echo_trace(config, eps, damping, integrator, gradient_point)
-
-
-@st.cache_data(max_entries=64, ttl=TTL_S, show_spinner=False, hash_funcs=_HASH)
 def gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> dict[str, Any]:
     return experiments.run_gradient_lab(config, settings)
 
@@ -73,7 +67,7 @@ def echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str
 
 
 # ----------------------------------------------------------------------------------------------
-# Deep and long (issue 6)
+# Deep and long
 
 @st.cache_data(max_entries=32, ttl=TTL_S,
                show_spinner="Running the HSSM with RHEL and with BPTT (compiles once per model)…",
