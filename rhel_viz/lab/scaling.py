@@ -76,7 +76,6 @@ def _build(model: str, seq_len: int, method: str):
     import jax
     import jax.numpy as jnp
 
-    import rhel_viz  # noqa: F401  (float64 enabled; we measure float32, the training precision)
     from rhel_viz.core import bptt, hssm, rhel
     from rhel_viz.lab.problems import ProblemConfig, build_problem
 
