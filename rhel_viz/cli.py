@@ -161,7 +161,12 @@ def _run_export(name: str, out: str, updates: int | None, images: bool) -> int:
                          f"which has no exporter; exportable pages: {sorted(PAGE_FIGURES)}\n")
         return 2
     updates = DEFAULT_TRAINING_UPDATES if updates is None else updates
-    for path in export_preset(preset, Path(out), training_updates=updates, images=images):
+    try:
+        written = export_preset(preset, Path(out), training_updates=updates, images=images)
+    except InvalidInput as error:  # a value the page's widgets do not offer, or a run over the cost budget
+        sys.stderr.write(f"python -m rhel_viz export: error: {error}\n")
+        return 2
+    for path in written:
         print(path)
     return 0
 
