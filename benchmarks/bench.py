@@ -83,19 +83,19 @@ def gradient_lab() -> dict[str, Any]:
 
 
 def _update_rate(task_name: str, method: str, updates: int = 10) -> float:
-    """Warm updates per second of one method on one task's defaults (float64, eps 1e-4)."""
+    """Warm updates per second of one method on one task's defaults (float64, default eps)."""
     import jax
     import jax.numpy as jnp
 
     from rhel_viz.lab.tasks import TASKS, TaskSettings
-    from rhel_viz.lab.train import batch_at, init_state, update
+    from rhel_viz.lab.train import Hyper, batch_at, init_state, update
 
     task = TASKS[task_name]
     state = init_state(TaskSettings(task=task_name, steps=task.step_choices[0]))
     data = state.data
     frozen = {key: leaf for key, leaf in data.params.items() if key not in data.trainable}
     batch, dtype = batch_at(data, 0), data.dataset.inputs.dtype
-    eps, learning_rate = jnp.asarray(1e-4, dtype), jnp.asarray(task.learning_rate, dtype)
+    eps, learning_rate = jnp.asarray(Hyper().eps, dtype), jnp.asarray(task.learning_rate, dtype)
 
     def one_update() -> None:
         jax.block_until_ready(update(method, data.system, state.optimiser, state.params[method], frozen,
@@ -126,11 +126,10 @@ ANIMATION_BUDGET_MB = 2.0
 _FIRST_LOAD_SCRIPT = """
 import json, time
 start = time.perf_counter()
-from rhel_viz.lab.experiments import run_echo_view
+from rhel_viz.lab.experiments import GradientLabSettings, run_echo_view
 from rhel_viz.lab.problems import ProblemConfig
-from rhel_viz.ui.controls import PhysicsSettings
 imported = time.perf_counter()
-physics = PhysicsSettings()
+physics = GradientLabSettings()
 view = run_echo_view(ProblemConfig(), physics.eps, physics.damping, physics.integrator)
 computed = time.perf_counter()
 from rhel_viz.plots.echo import animation_figure
@@ -150,7 +149,7 @@ def interactive() -> dict[str, Any]:
     from dataclasses import replace
     from pathlib import Path
 
-    from rhel_viz.lab.experiments import run_echo_view
+    from rhel_viz.lab.experiments import GradientLabSettings, run_echo_view
     from rhel_viz.lab.problems import ProblemConfig
     from rhel_viz.plots.echo import animation_figure
 
@@ -160,7 +159,7 @@ def interactive() -> dict[str, Any]:
     first_load = json.loads(fresh.stdout.strip().splitlines()[-1])
 
     config = ProblemConfig()
-    eps = 1e-4  # the page's default nudging (rhel_viz.ui.controls.PhysicsSettings)
+    eps = GradientLabSettings().eps  # the page's default nudging
     view = run_echo_view(config, eps)  # warm-up: compile in this process
     stiffness = iter(0.5 + 0.01 * k for k in range(1, 1000))
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rhel_viz.lab.deep import AGREEMENT_DTYPES, AGREEMENT_EPS_CHOICES, LIVE_SEQ_LENS, PAPER_EPS, AgreementSettings
+from rhel_viz.lab.deep import LIVE_SEQ_LENS
 from rhel_viz.lab.scaling import MODELS
 from rhel_viz.plots import deep as plots
 from rhel_viz.ui import cache, controls, figures, shell, text
@@ -13,15 +13,9 @@ st.title("Deep and long: RHEL in a stacked HSSM")
 text.markdown("deep_intro")
 
 st.subheader("In every layer: RHEL against BPTT (Fig. 4)")
-columns = st.columns(3)
-layer = columns[0].selectbox("HRU layers", tuple(plots.LAYER_LABELS), format_func=plots.LAYER_LABELS.get,
-                             key="deep_layer", bind="query-params")
-dtype = columns[1].selectbox("Precision", AGREEMENT_DTYPES, key="deep_dtype", bind="query-params")
-eps = columns[2].select_slider("Nudging ε", AGREEMENT_EPS_CHOICES, value=PAPER_EPS, format_func=controls.format_eps,
-                               key="deep_eps", bind="query-params",
-                               help="the paper's experiments use ε = 0.1 everywhere")
-agreement = cache.layer_agreement(AgreementSettings(layer=layer, dtype=dtype, eps=float(eps)))
-st.caption(f"{agreement['depth']} layers, N = {agreement['steps']} steps, {dtype}, ε = {eps:.0e}; "
+settings = controls.agreement_controls()
+agreement = cache.layer_agreement(settings)
+st.caption(f"{agreement['depth']} layers, N = {agreement['steps']} steps, {settings.dtype}, ε = {settings.eps:.0e}; "
            f"loss {agreement['loss_rhel']:.6g} (RHEL run) and {agreement['loss_bptt']:.6g} (BPTT run).")
 figures.show(plots.agreement_figure(agreement["rows"]), "deep_agreement_chart")
 with st.expander("Exact values"):

@@ -10,9 +10,7 @@ shell.require_app_shell()
 
 st.title("Gradient lab: RHEL against BPTT")
 text.markdown("gradients_intro")
-config = controls.problem_controls()
-physics = controls.physics_controls()
-settings = controls.gradient_lab_controls(physics)
+config, settings = controls.gradient_lab_controls()
 st.caption(f"Running: ε = {settings.eps:.0e}, γ = {settings.damping:g}, integrator {settings.integrator}, "
            f"∂H/∂θ read at {settings.gradient_point}-step positions, {settings.estimator} estimator, {config.dtype}.")
 

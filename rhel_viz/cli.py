@@ -15,8 +15,16 @@ from rhel_viz.core.bptt import bptt_gradients
 from rhel_viz.core.metrics import agreement
 from rhel_viz.core.rhel import echo_retrace_error, rhel_gradients, rhel_trace
 from rhel_viz.lab import guards
+from rhel_viz.lab.experiments import GradientLabSettings
 from rhel_viz.lab.problems import ProblemConfig, build_problem
-from rhel_viz.lab.validation import CLI, InvalidInput, parser_type, validate_physics
+from rhel_viz.lab.rules import InvalidInput, OneOf, Range, Rule, default_of, parser_type, rules_of
+from rhel_viz.lab.train import UPDATES
+
+#: The config field behind each ``check`` flag (by argparse ``dest``): its rule and default are the field's.
+CHECK_FIELDS: dict[str, type] = {
+    **dict.fromkeys(("system", "loss", "dtype", "steps", "step_size", "seed"), ProblemConfig),
+    **dict.fromkeys(("eps", "damping", "integrator", "estimator"), GradientLabSettings),
+}
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -27,30 +35,33 @@ class _OneLineParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _number(dest: str):
-    """The argparse type of a numeric flag: parsed and checked by its rule in :data:`validation.CLI`."""
-    return parser_type(CLI[dest], argparse.ArgumentTypeError)
+def _rule(dest: str) -> Rule:
+    return rules_of(CHECK_FIELDS[dest])[dest]
 
 
-def _names(dest: str) -> list[str]:
-    """The allowed names of a choice flag, from its rule."""
-    return list(CLI[dest].options)
+def _field(dest: str, **extra: Any) -> dict[str, Any]:
+    """``add_argument`` keywords of a ``check`` flag from its config field: a checked number type or the
+    allowed names, and the field's default."""
+    rule = _rule(dest)
+    kind = ({"type": parser_type(rule, argparse.ArgumentTypeError)} if isinstance(rule, Range)
+            else {"choices": list(rule.options)} if isinstance(rule, OneOf) else {})
+    return {**kind, "default": default_of(CHECK_FIELDS[dest], dest), **extra}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="python -m rhel_viz", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
     check = commands.add_parser("check", help="compare RHEL and BPTT gradients on one problem")
-    check.add_argument("--system", choices=sorted(_names("system")), default="springs")
-    check.add_argument("--loss", choices=_names("loss"), default="sequence")
-    check.add_argument("--dtype", choices=_names("dtype"), default="float64")
-    check.add_argument("--eps", type=_number("eps"), default=1e-4, help="nudging strength")
-    check.add_argument("--steps", type=_number("steps"), default=200, help="sequence length N")
-    check.add_argument("--step-size", type=_number("step_size"), default=0.1, help="integrator step h")
-    check.add_argument("--seed", type=_number("seed"), default=0)
-    check.add_argument("--damping", type=_number("damping"), default=0.0, help="friction gamma (breaks RHEL)")
-    check.add_argument("--integrator", choices=_names("integrator"), default="leapfrog")
-    check.add_argument("--estimator", choices=_names("estimator"), default="centred")
+    check.add_argument("--system", **_field("system", choices=sorted(_rule("system").options)))
+    check.add_argument("--loss", **_field("loss"))
+    check.add_argument("--dtype", **_field("dtype"))
+    check.add_argument("--eps", **_field("eps", help="nudging strength"))
+    check.add_argument("--steps", **_field("steps", help="sequence length N"))
+    check.add_argument("--step-size", **_field("step_size", help="integrator step h"))
+    check.add_argument("--seed", **_field("seed"))
+    check.add_argument("--damping", **_field("damping", help="friction gamma (breaks RHEL)"))
+    check.add_argument("--integrator", **_field("integrator"))
+    check.add_argument("--estimator", **_field("estimator"))
     check.add_argument("--json", action="store_true", help="print one JSON object")
     bench = commands.add_parser("bench", help="run benchmarks (timings, memory) and print their figures")
     bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
@@ -59,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  "(CSV, NPZ) into a directory")
     export.add_argument("--preset", required=True, help="preset name or slug (see assets/presets.json)")
     export.add_argument("--out", required=True, help="output directory (created if missing)")
-    export.add_argument("--updates", type=_number("updates"), default=30,
-                        help="training presets: updates before export")
+    export.add_argument("--updates", type=parser_type(UPDATES, argparse.ArgumentTypeError), default=None,
+                        help="training presets: updates before export (default: the exporter's)")
     export.add_argument("--no-images", action="store_true", help="skip PNG/SVG (no Chromium needed)")
     return parser
 
@@ -71,7 +82,7 @@ def run_check(config: ProblemConfig, eps: float, damping: float = 0.0, integrato
 
     Guarded: out-of-range values raise :class:`InvalidInput`, too large a run :class:`~rhel_viz.lab.guards.OverBudget`.
     """
-    validate_physics(eps, damping, integrator, estimator)
+    GradientLabSettings(eps=eps, damping=damping, integrator=integrator, estimator=estimator)  # checks them
     problem = build_problem(config)
     guards.check_budget("check", config.steps, problem.system.position_size)
     args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
@@ -116,9 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     jax.config.update("jax_enable_x64", True)  # --dtype float64 must mean float64
     if args.command == "check":
-        config = ProblemConfig(system=args.system, loss=args.loss, steps=args.steps, step_size=args.step_size,
-                               seed=args.seed, dtype=args.dtype)
         try:
+            config = ProblemConfig(system=args.system, loss=args.loss, steps=args.steps, step_size=args.step_size,
+                                   seed=args.seed, dtype=args.dtype)
             report = run_check(config, args.eps, args.damping, args.integrator, args.estimator)
         except InvalidInput as error:
             sys.stderr.write(f"python -m rhel_viz check: error: {error}\n")
@@ -134,10 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _run_export(name: str, out: str, updates: int, images: bool) -> int:
+def _run_export(name: str, out: str, updates: int | None, images: bool) -> int:
     from pathlib import Path
 
-    from rhel_viz.export import PAGE_FIGURES, export_preset
+    from rhel_viz.export import DEFAULT_TRAINING_UPDATES, PAGE_FIGURES, export_preset
     from rhel_viz.lab.presets import get_preset
 
     try:
@@ -149,7 +160,13 @@ def _run_export(name: str, out: str, updates: int, images: bool) -> int:
         sys.stderr.write(f"python -m rhel_viz export: error: preset {preset.name!r} is on page {preset.page!r}, "
                          f"which has no exporter; exportable pages: {sorted(PAGE_FIGURES)}\n")
         return 2
-    for path in export_preset(preset, Path(out), training_updates=updates, images=images):
+    updates = DEFAULT_TRAINING_UPDATES if updates is None else updates
+    try:
+        written = export_preset(preset, Path(out), training_updates=updates, images=images)
+    except InvalidInput as error:  # a value the page's widgets do not offer, or a run over the cost budget
+        sys.stderr.write(f"python -m rhel_viz export: error: {error}\n")
+        return 2
+    for path in written:
         print(path)
     return 0
 

@@ -1,6 +1,8 @@
 """``python -m rhel_viz export``: run a lecture preset headless and write its page's figures and data.
 
 The figures are the pages' own (:mod:`rhel_viz.plots`); the file formats are :mod:`rhel_viz.plots.files`.
+A preset's values become configs through the pages' own mapping (:mod:`rhel_viz.lab.scenarios`), and
+must be what the page's widgets offer (:mod:`rhel_viz.ui.params`): an export shows what the link shows.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from rhel_viz.lab import experiments, scenarios
+from rhel_viz.lab import deep, experiments, scaling, scenarios
 from rhel_viz.lab.presets import Preset
+from rhel_viz.lab.train import Diverged, init_state, predictions, train_step
+from rhel_viz.plots import deep as deep_plots
 from rhel_viz.plots import echo as echo_plots
 from rhel_viz.plots import gradients as gradient_plots
 from rhel_viz.plots import training as training_plots
 from rhel_viz.plots.files import IMAGE_FORMATS, figure_csv, figure_html, figure_images, figure_npz
+from rhel_viz.ui import params
 
 DEFAULT_TRAINING_UPDATES = 30  # a training preset is exported after this many updates
 
@@ -30,9 +35,8 @@ class PresetFigures:
 
 
 def echo_figures(values: Mapping) -> PresetFigures:
-    config = scenarios.problem_config(values)
-    view = experiments.run_echo_view(config, float(values.get("eps", scenarios.DEFAULT_EPS)),
-                                     float(values.get("damping", 0.0)), values.get("integrator", "leapfrog"))
+    config, physics = scenarios.echo_config(values)
+    view = experiments.run_echo_view(config, physics.eps, physics.damping, physics.integrator)
     return PresetFigures({"echo_animation": echo_plots.animation_figure(view),
                           "echo_trajectories": echo_plots.trajectories_figure(view),
                           "echo_phase": echo_plots.phase_portraits_figure(view),
@@ -40,8 +44,7 @@ def echo_figures(values: Mapping) -> PresetFigures:
 
 
 def gradient_figures(values: Mapping) -> PresetFigures:
-    config = scenarios.problem_config(values)
-    settings = scenarios.lab_settings_from(values)
+    config, settings = scenarios.gradient_lab_config(values)
     result = experiments.run_gradient_lab(config, settings)
     sweep = experiments.run_eps_sweep(config, settings)
     labels = result["labels"]
@@ -65,9 +68,7 @@ def gradient_figures(values: Mapping) -> PresetFigures:
 
 
 def training_figures(values: Mapping, updates: int = DEFAULT_TRAINING_UPDATES) -> PresetFigures:
-    from rhel_viz.lab.train import Diverged, init_state, predictions, train_step
-
-    settings, optimiser, hyper = scenarios.training_choice(values)
+    settings, optimiser, hyper = scenarios.training_config(values)
     state = init_state(settings, optimiser)
     try:
         for _ in range(updates):
@@ -85,13 +86,7 @@ def training_figures(values: Mapping, updates: int = DEFAULT_TRAINING_UPDATES) -
 
 
 def deep_figures(values: Mapping) -> PresetFigures:
-    from rhel_viz.lab import deep, scaling
-    from rhel_viz.plots import deep as deep_plots
-
-    settings = deep.AgreementSettings(layer=values.get("deep_layer", "linear"),
-                                      dtype=values.get("deep_dtype", "float64"),
-                                      eps=float(values.get("deep_eps", deep.PAPER_EPS)))
-    agreement = deep.run_layer_agreement(settings)
+    agreement = deep.run_layer_agreement(scenarios.deep_config(values))
     figures = {"deep_agreement": deep_plots.agreement_figure(agreement["rows"])}
     report = scaling.load_results()
     if report is not None:  # the saved benchmark, as the page shows it
@@ -108,11 +103,13 @@ PAGE_FIGURES = {"echo": echo_figures, "gradients": gradient_figures, "training":
 
 
 def preset_figures(preset: Preset, training_updates: int = DEFAULT_TRAINING_UPDATES) -> PresetFigures:
-    """Run a preset's experiment and build its page's figures; pages without an exporter raise."""
+    """Run a preset's experiment and build its page's figures; pages without an exporter raise, and so
+    do values the page's widgets do not offer (:class:`~rhel_viz.lab.rules.InvalidInput`)."""
     builder = PAGE_FIGURES.get(preset.page)
     if builder is None:
         raise ValueError(f"preset {preset.name!r} is on page {preset.page!r}, which has no exporter yet; "
                          f"exportable pages: {sorted(PAGE_FIGURES)}")
+    params.check_preset(preset)
     if preset.page == "training":
         return training_figures(preset.params, training_updates)
     return builder(preset.params)

@@ -14,8 +14,11 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from rhel_viz.core.hssm import HSSMConfig, example_batch, hssm_gradients, init_hssm, layer_agreement
+from rhel_viz.core.hssm import HAMILTONIAN_KEYS, HSSMConfig, example_batch, hssm_gradients, init_hssm, layer_agreement
 from rhel_viz.lab import scaling
+from rhel_viz.lab.experiments import NUDGING
+from rhel_viz.lab.problems import SEED
+from rhel_viz.lab.rules import OneOf, check_fields, setting
 
 #: Sizes of the agreement HSSM: small enough to compile and run in seconds, deep enough to chain.
 AGREEMENT_DEPTH = 4
@@ -23,7 +26,6 @@ AGREEMENT_WIDTH = 16
 AGREEMENT_STEPS = 200
 AGREEMENT_STEP_SIZE = 0.1
 AGREEMENT_DTYPES: tuple[str, ...] = ("float64", "float32")
-AGREEMENT_EPS_CHOICES: tuple[float, ...] = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 PAPER_EPS = 0.1  # every experiment of the paper (the official code's configs)
 LIVE_SEQ_LENS: tuple[int, ...] = (250, 500, 1000, 2000)
 LIVE_REPEATS = 3
@@ -34,12 +36,15 @@ GROUP_LABELS = {"A": "A", "W": "A (W)", "B": "B", "b": "b", "c": "δ (c)", "alph
 
 @dataclass(frozen=True)
 class AgreementSettings:
-    """Which HSSM and precision the agreement bars use."""
+    """Which HSSM and precision the agreement bars use (checked when made)."""
 
-    layer: str = "linear"
-    dtype: str = "float64"
-    eps: float = PAPER_EPS
-    seed: int = 0
+    layer: str = setting("linear", OneOf("HSSM layer", tuple(HAMILTONIAN_KEYS)))
+    dtype: str = setting("float64", OneOf("precision", AGREEMENT_DTYPES))
+    eps: float = setting(PAPER_EPS, NUDGING)
+    seed: int = setting(0, SEED)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 def agreement_config(layer: str) -> HSSMConfig:
@@ -54,8 +59,6 @@ def run_layer_agreement(settings: AgreementSettings) -> dict[str, Any]:
     Returns ``rows`` (one dict per layer and group: layer, group, label, cosine, norm_ratio), both
     losses, and the settings. eps and the step size are traced: changing eps never recompiles.
     """
-    if settings.dtype not in AGREEMENT_DTYPES:
-        raise ValueError(f"unknown dtype {settings.dtype!r}; choose one of {list(AGREEMENT_DTYPES)}")
     config = agreement_config(settings.layer)
     dtype = jnp.float64 if settings.dtype == "float64" else jnp.float32
     params = init_hssm(config, seed=settings.seed)

@@ -12,7 +12,7 @@ import numpy as np
 
 from rhel_viz.core.adjoint import bptt_costates, echo_costates
 from rhel_viz.core.bptt import bptt_gradients
-from rhel_viz.core.integrators import State, flip
+from rhel_viz.core.integrators import GRADIENT_POINTS, INTEGRATORS, State, flip
 from rhel_viz.core.losses import Sequence, nudge_force, step_loss
 from rhel_viz.core.metrics import agreement
 from rhel_viz.core.rhel import ESTIMATORS, echo_retrace_error, rhel_gradients, rhel_trace
@@ -21,10 +21,14 @@ from rhel_viz.core.systems import MassSpringChain, Params, System, energy, max_f
 from rhel_viz.lab import guards
 from rhel_viz.lab.guards import LEAPFROG_STABILITY_LIMIT, Stability
 from rhel_viz.lab.problems import ProblemConfig, build_problem
-from rhel_viz.lab.validation import validate_physics
+from rhel_viz.lab.rules import OneOf, Range, check_fields, setting
 
 __all__ = ["LEAPFROG_STABILITY_LIMIT", "EchoView", "GradientLabSettings", "Stability", "problem_stability",
            "run_echo_view", "run_eps_sweep", "run_gradient_lab"]
+
+#: The nudging strength eps: its rule, and its default everywhere (pages, training, command line).
+NUDGING = Range("nudging ε", 1e-12, 1.0)
+DEFAULT_EPS = 1e-4
 
 
 def _numpy(tree: Any) -> Any:
@@ -33,8 +37,12 @@ def _numpy(tree: Any) -> Any:
 
 def _guard(config: ProblemConfig, kind: str, eps: float | None, damping: float, integrator: str,
            estimator: str = "centred", gradient_point: str = "half") -> None:
-    """Entry guard of every experiment: values in range (InvalidInput), cost within budget (OverBudget)."""
-    validate_physics(eps, damping, integrator, estimator, gradient_point)
+    """Entry guard of every experiment: values in range (InvalidInput), cost within budget (OverBudget).
+
+    The values are checked by the rules of :class:`GradientLabSettings` (``eps=None``: runs that ignore eps).
+    """
+    GradientLabSettings(eps=DEFAULT_EPS if eps is None else eps, damping=damping, integrator=integrator,
+                        estimator=estimator, gradient_point=gradient_point)
     guards.check_budget(kind, config.steps, config.make_system().position_size)
 
 
@@ -46,13 +54,19 @@ def problem_stability(config: ProblemConfig) -> Stability:
 
 @dataclass(frozen=True)
 class GradientLabSettings:
-    """How the gradient lab runs RHEL: the physics of the echo plus the "what breaks it" choices."""
+    """How an echo is run (eps, friction, integrator, estimator, where dH/dtheta is read); checked when made.
 
-    eps: float = 1e-4
-    damping: float = 0.0
-    integrator: str = "leapfrog"
-    gradient_point: str = "half"
-    estimator: str = "centred"
+    The Echo page uses the first three; the gradient lab all five, including the "what breaks it" choices.
+    """
+
+    eps: float = setting(DEFAULT_EPS, NUDGING)
+    damping: float = setting(0.0, Range("friction γ", 0.0, 1.0))
+    integrator: str = setting("leapfrog", OneOf("integrator", INTEGRATORS))
+    gradient_point: str = setting("half", OneOf("gradient point", GRADIENT_POINTS))
+    estimator: str = setting("centred", OneOf("estimator", ESTIMATORS))
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 #: Parameter element whose accumulator the lab shows first (spec teaching moment 2).

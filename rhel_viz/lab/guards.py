@@ -19,7 +19,7 @@ import jax
 import numpy as np
 
 from rhel_viz.core.systems import Params, System, max_frequency
-from rhel_viz.lab.validation import InvalidInput
+from rhel_viz.lab.rules import InvalidInput
 
 #: The leapfrog is stable while h * omega_max < LEAPFROG_STABILITY_LIMIT (linear stability of Stormer-Verlet).
 LEAPFROG_STABILITY_LIMIT = 2.0

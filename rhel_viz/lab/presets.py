@@ -1,7 +1,9 @@
 """Lecture presets: named scenarios stored as data in ``assets/presets.json`` (no streamlit here).
 
 A preset names a page and the value of every control on it, in the registries' short names
-(``system="linear"``, ``integrator="rk4"``, ``eps=1e-7``). The app turns a preset into a link
+(``system="linear"``, ``integrator="rk4"``, ``eps=1e-7``). Loading checks that the values make valid
+configs (the page's mapping, :data:`rhel_viz.lab.scenarios.PAGE_CONFIGS`); that they are what the page's
+widgets offer is checked by :mod:`rhel_viz.ui.params`. The app turns a preset into a link
 (:mod:`rhel_viz.ui.urlstate`); ``python -m rhel_viz export --preset NAME`` turns it into files
 (:mod:`rhel_viz.export`).
 """
@@ -16,7 +18,8 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlencode
 
-from rhel_viz.lab.validation import InvalidInput, validate_controls
+from rhel_viz.lab.rules import InvalidInput
+from rhel_viz.lab.scenarios import PAGE_CONFIGS
 
 PRESETS_FILE = Path(__file__).resolve().parents[2] / "assets" / "presets.json"
 
@@ -55,26 +58,36 @@ def format_value(value: Value) -> str:
 
 
 def _parse(entry: dict[str, Any]) -> Preset:
-    """One preset, its control values checked against the page's rules (:mod:`rhel_viz.lab.validation`)."""
+    """One preset, its control values checked by building the page's configs from them."""
     missing = {"name", "page", "purpose", "params"} - set(entry)
     if missing:
         raise InvalidInput(f"preset {entry.get('name', '?')!r} lacks {sorted(missing)} in {PRESETS_FILE.name}")
     if not isinstance(entry["params"], dict):
         raise InvalidInput(f"preset {entry['name']!r}: params must be an object of control values")
-    validate_controls(entry["page"], entry["params"], context=f"preset {entry['name']!r}")
+    to_config = PAGE_CONFIGS.get(entry["page"])
+    if to_config is not None:
+        try:
+            to_config(entry["params"])
+        except InvalidInput as error:
+            raise InvalidInput(f"preset {entry['name']!r}: {error}") from None
     return Preset(name=entry["name"], page=entry["page"], purpose=entry["purpose"],
                   params=MappingProxyType(dict(entry["params"])))
 
 
-@cache
-def load_presets(path: Path = PRESETS_FILE) -> dict[str, Preset]:
-    """Every preset by name, in file order (read and validated once per process; invalid values raise
-    :class:`~rhel_viz.lab.validation.InvalidInput` naming the preset and the value)."""
+def read_presets(path: Path = PRESETS_FILE) -> dict[str, Preset]:
+    """Every preset of a file by name, in file order; invalid values raise
+    :class:`~rhel_viz.lab.rules.InvalidInput` naming the preset and the value."""
     entries = json.loads(path.read_text(encoding="utf-8"))["presets"]
     presets = {entry["name"]: _parse(entry) for entry in entries}
     if len(presets) != len(entries):
         raise ValueError(f"duplicate preset names in {path.name}")
     return presets
+
+
+@cache
+def load_presets(path: Path = PRESETS_FILE) -> dict[str, Preset]:
+    """:func:`read_presets`, once per process and file."""
+    return read_presets(path)
 
 
 def get_preset(name: str) -> Preset:

@@ -1,7 +1,8 @@
 """Concrete problems: a system, its parameters, an initial state and an input/target sequence.
 
 A :class:`ProblemConfig` is the typed, serialisable description of one experiment (what the CLI
-flags and the page widgets set); :func:`build_problem` turns it into arrays of the chosen dtype.
+flags and the page widgets set); every field carries its rule (:mod:`rhel_viz.lab.rules`), checked when
+the config is made. :func:`build_problem` turns a config into arrays of the chosen dtype.
 """
 
 from __future__ import annotations
@@ -14,37 +15,56 @@ import jax.numpy as jnp
 import numpy as np
 
 from rhel_viz.core.integrators import State
-from rhel_viz.core.losses import Sequence, loss_weights
-from rhel_viz.core.systems import Params, System, make_system
-from rhel_viz.lab.validation import DTYPE_NAMES, validate_problem
+from rhel_viz.core.losses import LOSSES, Sequence, loss_weights
+from rhel_viz.core.systems import SYSTEMS, Params, System, make_system
+from rhel_viz.lab.rules import OneOf, Overrides, Range, check_fields, setting
 
-DTYPES: dict[str, type] = {name: getattr(jnp, name) for name in DTYPE_NAMES}
+DTYPES: dict[str, type] = {"float32": jnp.float32, "float64": jnp.float64}
+MAX_STEPS = 100_000  # longest sequence the library accepts (command line, scripts)
+MAX_SIZE = 256  # most oscillators, inputs or outputs of an HRU problem
+
+#: Rules shared by the configs of several pages (problems, tasks, the deep page).
+PRECISION = OneOf("precision", tuple(DTYPES))
+SEED = Range("seed", 0, 2**32 - 1, integer=True)
+SEQUENCE_LENGTH = Range("sequence length N", 1, MAX_STEPS, integer=True)
+#: Ranges of the masses-and-springs parameters (masses stay positive); any other parameter need only be finite.
+PARAMETERS = Overrides(ranges={"mass": Range("mass", 0.01, 100.0),
+                               "k_wall": Range("wall spring k_wall", 0.0, 100.0),
+                               "k_coupling": Range("coupling spring k₁₂", 0.0, 100.0)},
+                       other=Range("parameter value", -1e6, 1e6))
 
 
 @dataclass(frozen=True)
 class ProblemConfig:
-    """Everything that defines one run. Defaults: the paper's two-mass demo (spec teaching moment 2)."""
+    """Everything that defines one run. Defaults: the paper's two-mass demo (spec teaching moment 2).
 
-    system: str = "springs"
-    loss: str = "sequence"
-    steps: int = 200
-    step_size: float = 0.1
-    seed: int = 0
-    dtype: str = "float64"
+    Making a config checks every field against its rule: an invalid value raises
+    :class:`~rhel_viz.lab.rules.InvalidInput` naming it and the allowed range or names.
+    """
+
+    system: str = setting("springs", OneOf("system", tuple(SYSTEMS)))
+    loss: str = setting("sequence", OneOf("loss", tuple(sorted(LOSSES))))
+    steps: int = setting(200, SEQUENCE_LENGTH)
+    step_size: float = setting(0.1, Range("step size h", 0.001, 1.0))
+    seed: int = setting(0, SEED)
+    dtype: str = setting("float64", PRECISION)
     # Sizes (springs use n_masses; the HRUs use oscillators / input_size / output_size).
-    n_masses: int = 2
-    oscillators: int = 6
-    input_size: int = 3
-    output_size: int = 2
+    n_masses: int = setting(2, Range("number of masses", 2, 16, integer=True))
+    oscillators: int = setting(6, Range("oscillators", 1, MAX_SIZE, integer=True))
+    input_size: int = setting(3, Range("input size", 1, MAX_SIZE, integer=True))
+    output_size: int = setting(2, Range("output size", 1, MAX_SIZE, integer=True))
     # The springs' drive and target, both sinusoidal (force on mass 0, target for the last mass).
-    drive_amplitude: float = 1.0
-    drive_frequency: float = 1.0
-    target_amplitude: float = 0.5
-    target_frequency: float = 0.7
-    initial_position: float = 0.3
+    drive_amplitude: float = setting(1.0, Range("drive amplitude", -10.0, 10.0))
+    drive_frequency: float = setting(1.0, Range("drive frequency ω", 0.0, 10.0))
+    target_amplitude: float = setting(0.5, Range("target amplitude", -10.0, 10.0))
+    target_frequency: float = setting(0.7, Range("target frequency", 0.0, 10.0))
+    initial_position: float = setting(0.3, Range("initial position q₁(0)", -5.0, 5.0))
     # Parameter values that replace the defaults, as ((name, (values...)), ...): hashable, so a
     # config stays a cache key; the values become traced arrays (changing them never recompiles).
-    param_overrides: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    param_overrides: tuple[tuple[str, tuple[float, ...]], ...] = setting((), PARAMETERS)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     def make_system(self) -> System:
         if self.system == "springs":
@@ -90,10 +110,9 @@ def _with_overrides(params: dict[str, np.ndarray], overrides) -> dict[str, np.nd
 def build_problem(config: ProblemConfig) -> Problem:
     """Materialise a config as arrays of ``config.dtype``.
 
-    The final guard: a value outside its :mod:`rhel_viz.lab.validation` rule (unknown name, out-of-range or
-    non-finite number, NaN parameter override) raises :class:`~rhel_viz.lab.validation.InvalidInput` naming it.
+    Every value was checked when the config was made (unknown name, out-of-range or non-finite number,
+    NaN parameter override: :class:`~rhel_viz.lab.rules.InvalidInput`), so none reaches a jitted function.
     """
-    validate_problem(config)
     dtype = DTYPES[config.dtype]
     system = config.make_system()
     params = _with_overrides(system.default_params(config.seed), config.param_overrides)

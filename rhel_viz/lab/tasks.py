@@ -25,8 +25,8 @@ import numpy as np
 from rhel_viz.core.integrators import State, simulate
 from rhel_viz.core.losses import Sequence, final_weights, sequence_weights
 from rhel_viz.core.systems import LinearHRU, MassSpringChain, NonlinearHRU, Params, System
-from rhel_viz.lab.problems import DTYPES
-from rhel_viz.lab.validation import DELAY_CHOICES, HRU_SYSTEMS, WIDTH_CHOICES, InvalidInput, validate_task
+from rhel_viz.lab.problems import DTYPES, PRECISION, SEED, SEQUENCE_LENGTH
+from rhel_viz.lab.rules import InvalidInput, OneOf, check_fields, setting
 
 __all__ = ["DELAY_CHOICES", "HRU_SYSTEMS", "TASKS", "WIDTH_CHOICES", "Task", "TaskData", "TaskSettings", "build_task",
            "get_task"]
@@ -45,19 +45,35 @@ MEMORY_BATCH = 16
 DIGITS_SAMPLES = 512
 DIGITS_BATCH = 32
 DIGITS_CLASSES = 10
+# Shapes are compiled once per value, so the widths, delays and (per task) sequence lengths a task
+# accepts come from fixed lists.
+HRU_SYSTEMS: tuple[str, ...] = ("nonlinear", "linear")
+WIDTH_CHOICES: tuple[int, ...] = (4, 8, 16, 32)  # oscillators of the training HRUs
+DELAY_CHOICES: tuple[int, ...] = (10, 25, 50, 90, 250, 500, 900, 2000, 3900)  # the memory task uses those below N
 
 
 @dataclass(frozen=True)
 class TaskSettings:
-    """What the user chose; hashable, so it can key caches and session state."""
+    """What the user chose; hashable, so it can key caches and session state.
 
-    task: str = "coupling-spring"
-    system: str = "nonlinear"  # HRU tasks only
-    width: int = 8  # oscillators of the HRU tasks
-    steps: int = 100  # sequence length N, one of the task's ``step_choices``
-    delay: int = 25  # memory task: recall after this many steps
-    dtype: str = "float64"
-    seed: int = 0
+    Making it checks every field against its rule, and N against the task's ``step_choices``
+    (:class:`~rhel_viz.lab.rules.InvalidInput` names the value and what is allowed).
+    """
+
+    task: str = setting("coupling-spring", OneOf("task", source=lambda: TASKS))
+    system: str = setting("nonlinear", OneOf("system", ("springs", *HRU_SYSTEMS)))  # HRU tasks only
+    width: int = setting(8, OneOf("width", WIDTH_CHOICES))  # oscillators of the HRU tasks
+    steps: int = setting(100, SEQUENCE_LENGTH)  # sequence length N, one of the task's ``step_choices``
+    delay: int = setting(25, OneOf("delay d", DELAY_CHOICES))  # memory task: recall after this many steps
+    dtype: str = setting("float64", PRECISION)
+    seed: int = setting(0, SEED)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        choices = TASKS[self.task].step_choices
+        if self.steps not in choices:
+            raise InvalidInput(f"sequence length N = {self.steps} is not one of {list(choices)} "
+                               f"(the lengths of the task {self.task!r})")
 
 
 class TaskData(NamedTuple):
@@ -211,17 +227,15 @@ def get_task(name: str) -> Task:
     """The registry entry; unknown names raise with the valid ones."""
     try:
         return TASKS[name]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: not even a name (a list from a JSON file)
         raise InvalidInput(f"unknown task {name!r}; choose one of {sorted(TASKS)}") from None
 
 
 @lru_cache(maxsize=8)
 def build_task(settings: TaskSettings) -> TaskData:
-    """Materialise a task; the final guard: invalid choices raise :class:`~rhel_viz.lab.validation.InvalidInput`.
+    """Materialise a task (its settings were checked when they were made).
 
     Deterministic in ``settings`` (seeded), so the few most recent are kept and shared: every session
     of a classroom starts from the same default task without rebuilding it (arrays are never mutated).
     """
-    task = get_task(settings.task)
-    validate_task(settings, task.step_choices)
-    return task.build(settings)
+    return get_task(settings.task).build(settings)

@@ -30,21 +30,29 @@ from rhel_viz.core.metrics import cosine
 from rhel_viz.core.rhel import rhel_gradients
 from rhel_viz.core.systems import Params, System
 from rhel_viz.lab import guards
+from rhel_viz.lab.experiments import DEFAULT_EPS, NUDGING
+from rhel_viz.lab.rules import OneOf, Range, check_fields, require, setting
 from rhel_viz.lab.tasks import TaskData, TaskSettings, build_task
-from rhel_viz.lab.validation import validate_training
 
 OPTIMISERS: Mapping[str, Callable[[Any], optax.GradientTransformation]] = {"adam": optax.adam, "sgd": optax.sgd}
+OPTIMISER = OneOf("optimiser", tuple(OPTIMISERS))
+DEFAULT_OPTIMISER = "adam"
 METHODS: tuple[str, ...] = ("rhel", "bptt")
 #: Training is declared diverged when a loss exceeds this multiple of the first loss (or is not finite).
 BLOW_UP_FACTOR = 1e6
+MAX_UPDATES = 3000  # most training updates in one run (the app pauses there; an export runs at most this many)
+UPDATES = Range("updates", 1, MAX_UPDATES, integer=True)
 
 
 @dataclass(frozen=True)
 class Hyper:
-    """Values that can change during training without recompiling or resetting."""
+    """Values that can change during training without recompiling or resetting (checked when made)."""
 
-    learning_rate: float = 0.05
-    eps: float = 1e-4
+    learning_rate: float = setting(0.05, Range("learning rate", 1e-6, 100.0))
+    eps: float = setting(DEFAULT_EPS, NUDGING)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
 
 class StepRecord(NamedTuple):
@@ -85,8 +93,8 @@ class TrainState:
 
 
 def check_optimiser(name: str) -> None:
-    if name not in OPTIMISERS:
-        raise ValueError(f"unknown optimiser {name!r}; choose one of {sorted(OPTIMISERS)}")
+    """Raise :class:`~rhel_viz.lab.rules.InvalidInput` naming an optimiser that is not registered."""
+    require({"optimiser": OPTIMISER}, {"optimiser": name})
 
 
 def update_cost(data: TaskData) -> int:
@@ -110,7 +118,7 @@ def _numpy(tree: Any) -> Any:
     return jax.tree.map(lambda leaf: np.array(leaf), tree)
 
 
-def init_state(settings: TaskSettings, optimiser: str = "adam") -> TrainState:
+def init_state(settings: TaskSettings, optimiser: str = DEFAULT_OPTIMISER) -> TrainState:
     """Same initialisation for both copies; step 0, empty history."""
     check_optimiser(optimiser)
     data = build_task(settings)
@@ -163,7 +171,6 @@ def train_step(state: TrainState, hyper: Hyper) -> StepRecord:
     """Advance both copies by one update (in place) and return its metrics; raises :class:`Diverged`."""
     if state.error:
         raise Diverged(state.error)
-    validate_training(hyper.learning_rate, hyper.eps)
     unstable = unstable_copy(state)
     if unstable is not None:
         method, check = unstable

@@ -50,8 +50,8 @@ def gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> dict[s
 
 
 def eps_sweep(config: ProblemConfig, settings: GradientLabSettings) -> dict[str, Any]:
-    """The sweep ignores ``settings.eps``, so moving the eps slider reuses the cached sweep."""
-    return _eps_sweep(config, replace(settings, eps=0.0))
+    """The sweep ignores ``settings.eps``, so moving the eps slider reuses the cached sweep (one eps for all)."""
+    return _eps_sweep(config, replace(settings, eps=experiments.DEFAULT_EPS))
 
 
 @st.cache_data(max_entries=32, ttl=TTL_S, show_spinner="Sweeping ε (compiles once per system and length)…",

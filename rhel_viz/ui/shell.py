@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-from rhel_viz.lab.validation import InvalidInput
+from rhel_viz.lab.rules import InvalidInput
 from rhel_viz.ui import guards, urlstate
 from rhel_viz.ui.slots import run_slot
 
@@ -36,7 +36,7 @@ def require_app_shell() -> None:
 def run_page(page, lecture: urlstate.Lecture) -> None:
     """Run the page, then put the link to the view in the sidebar (also after a page's ``st.stop()``).
 
-    An :class:`~rhel_viz.lab.validation.InvalidInput` (a value the registry refuses, a run over the cost
+    An :class:`~rhel_viz.lab.rules.InvalidInput` (a value its rule refuses, a run over the cost
     budget) that reaches here is shown as an error with its message, never as a traceback.
     """
     with run_slot() as waited:

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from rhel_viz.lab.problems import DTYPES
-from rhel_viz.lab.tasks import DELAY_CHOICES, HRU_SYSTEMS, TASKS, WIDTH_CHOICES, TaskSettings
-from rhel_viz.lab.train import OPTIMISERS, Diverged, Hyper, TrainState, accuracy, init_state, predictions, train_step
-from rhel_viz.lab.validation import LEARNING_RATES, MAX_SAMPLE, MAX_UPDATES, TASK, InvalidInput
+from rhel_viz.lab import scenarios
+from rhel_viz.lab.rules import InvalidInput
+from rhel_viz.lab.tasks import HRU_SYSTEMS, TASKS, TaskSettings
+from rhel_viz.lab.train import MAX_UPDATES, Diverged, Hyper, TrainState, accuracy, init_state, predictions, train_step
 from rhel_viz.plots import training as figures
 from rhel_viz.ui import figures as shown
-from rhel_viz.ui import guards
-from rhel_viz.ui.controls import EPS_CHOICES, SYSTEM_LABELS, format_eps
+from rhel_viz.ui import guards, params
+from rhel_viz.ui.controls import SYSTEM_LABELS, format_eps
+from rhel_viz.ui.params import LEARNING_RATES, MAX_SAMPLE
 from rhel_viz.ui.slots import run_slot
 
 __all__ = ["LEARNING_RATES", "MAX_SAMPLE", "MAX_UPDATES", "OPTIMISER_LABELS", "Choices", "buttons", "controls",
@@ -28,8 +29,8 @@ __all__ = ["LEARNING_RATES", "MAX_SAMPLE", "MAX_UPDATES", "OPTIMISER_LABELS", "C
 
 RUN_EVERY_S = 0.5  # live view refresh period while playing
 TICK_BUDGET_S = 0.1  # at most this much training per refresh (at least one update): a rerun waits no longer
-# MAX_UPDATES (training pauses there: bounds the history kept in the session), LEARNING_RATES and
-# MAX_SAMPLE (the "Sample shown" slider's range) come from the validation registry.
+# MAX_UPDATES (training pauses there: bounds the history kept in the session) is the library's limit;
+# LEARNING_RATES and MAX_SAMPLE (the "Sample shown" slider's range) are the widgets' (ui.params).
 OPTIMISER_LABELS = {"adam": "Adam", "sgd": "SGD"}
 
 STATE_KEY = "training_state"
@@ -49,37 +50,42 @@ class Choices:
 
 
 def controls(container=None) -> Choices:
-    """Task, system, width, N, delay, learning rate, optimiser, eps, dtype, seed (all bound to the URL)."""
+    """Task, system, width, N, delay, learning rate, optimiser, eps, dtype, seed (all bound to the URL).
+
+    The widgets a task shows are read into control values; :func:`rhel_viz.lab.scenarios.training_config`
+    (shared with the presets and the export) turns them into the task settings and hyper-parameters.
+    """
     box = container or st.sidebar
-    task_name = box.selectbox("Task", list(TASKS), format_func=lambda name: TASKS[name].title, key="train_task",
-                              bind="query-params")
+    rules, defaults = params.TRAINING, scenarios.DEFAULTS["training"]
+
+    def choice(label: str, key: str, **kwargs):
+        options = rules[key].options
+        return box.selectbox(label, options, index=options.index(defaults[key]), key=key, bind="query-params",
+                             **kwargs)
+
+    def slider(label: str, key: str, options=None, **kwargs):
+        return box.select_slider(label, rules[key].options if options is None else options, value=defaults[key],
+                                 key=key, bind="query-params", **kwargs)
+
+    task_name = choice("Task", "train_task", format_func=lambda name: TASKS[name].title)
     task = TASKS[task_name]
-    defaults = TaskSettings()
-    system, width, delay = "springs", defaults.width, defaults.delay
+    values = {"train_task": task_name}
     if task.systems == HRU_SYSTEMS:
-        system = box.selectbox("System", HRU_SYSTEMS, format_func=SYSTEM_LABELS.get, key="train_system",
-                               bind="query-params")
-        width = box.select_slider("Width (oscillators)", WIDTH_CHOICES, value=defaults.width, key="train_width",
-                                  bind="query-params")
-    steps = box.select_slider("Sequence length N", task.step_choices, value=task.step_choices[0],
-                              key=f"train_steps_{task_name}", bind="query-params")
+        values["train_system"] = choice("System", "train_system", format_func=SYSTEM_LABELS.get)
+        values["train_width"] = slider("Width (oscillators)", "train_width")
+    steps_key, lr_key = f"train_steps_{task_name}", f"train_lr_{task_name}"
+    values[steps_key] = slider("Sequence length N", steps_key)
     if task_name == "memory":
-        delays = [choice for choice in DELAY_CHOICES if choice < steps]
-        delay = box.select_slider("Delay d (steps)", delays, value=defaults.delay, key="train_delay",
-                                  bind="query-params")
-    learning_rate = box.select_slider("Learning rate", LEARNING_RATES, value=task.learning_rate,
-                                      key=f"train_lr_{task_name}", bind="query-params")
-    optimiser = box.selectbox("Optimiser", list(OPTIMISERS), format_func=OPTIMISER_LABELS.get,
-                              key="train_optimiser", bind="query-params")
-    eps = box.select_slider("Nudging ε", EPS_CHOICES, value=1e-4, format_func=format_eps,
-                            key="train_eps", bind="query-params")
-    dtype = box.selectbox("Precision", sorted(DTYPES), index=sorted(DTYPES).index(defaults.dtype),
-                          key="train_dtype", bind="query-params")
-    seed = box.number_input("Seed", *map(int, TASK["seed"].widget_range), defaults.seed, key="train_seed",
-                            bind="query-params")
-    settings = TaskSettings(task=task_name, system=system, width=int(width), steps=int(steps), delay=int(delay),
-                            dtype=dtype, seed=int(seed))
-    return Choices(settings, optimiser, Hyper(learning_rate=float(learning_rate), eps=float(eps)))
+        delays = [delay for delay in rules["train_delay"].options if delay < values[steps_key]]
+        values["train_delay"] = slider("Delay d (steps)", "train_delay", delays)
+    values[lr_key] = slider("Learning rate", lr_key)
+    values["train_optimiser"] = choice("Optimiser", "train_optimiser", format_func=OPTIMISER_LABELS.get)
+    values["train_eps"] = slider("Nudging ε", "train_eps", format_func=format_eps)
+    values["train_dtype"] = choice("Precision", "train_dtype")
+    seed_min, seed_max = int(rules["train_seed"].low), int(rules["train_seed"].high)
+    values["train_seed"] = box.number_input("Seed", seed_min, seed_max, defaults["train_seed"], key="train_seed",
+                                            bind="query-params")
+    return Choices(*scenarios.training_config(values))
 
 
 def count_page_run() -> int:

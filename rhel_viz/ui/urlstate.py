@@ -8,8 +8,8 @@ registries' short names (``system=linear``, ``eps=0.0001``): :func:`start` rewri
 labels before the widgets are created, so the URL then shows the canonical form. Values that are
 neither, unknown keys and out-of-range numbers are removed from the URL and listed in a visible note.
 
-The rules themselves (ranges, allowed names) are :mod:`rhel_viz.lab.validation`'s, shared with the widgets,
-the presets, the command line and the library's entry guards; this module only adds the widget labels.
+The rules themselves (ranges, allowed names) are the widgets' (:mod:`rhel_viz.ui.params`, derived from the
+config fields' rules), shared with the presets; this module only adds the widget labels.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from urllib.parse import urlencode
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from rhel_viz.lab import validation
-from rhel_viz.lab.presets import Preset, format_value, load_presets
+from rhel_viz.lab import rules
+from rhel_viz.lab.presets import Preset, format_value
 from rhel_viz.lab.tasks import TASKS
 from rhel_viz.plots import deep as deep_plots
-from rhel_viz.ui import controls, text
+from rhel_viz.ui import controls, params, text
 from rhel_viz.ui import training as training_ui
 from rhel_viz.ui.lecture import HIDE, PRESENT, Lecture, lecture_flags
 
@@ -38,9 +38,9 @@ PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
 
 @dataclass(frozen=True)
 class Choice:
-    """A selectbox / radio / select_slider: its registry rule and the label function of the widget."""
+    """A selectbox / radio / select_slider: its widget rule and the label function of the widget."""
 
-    rule: validation.OneOf
+    rule: rules.OneOf
     label: Callable[[Any], str] = str
 
     @property
@@ -64,9 +64,9 @@ class Choice:
 
 @dataclass(frozen=True)
 class Number:
-    """A slider or number input: checked by its registry rule (the widget's range)."""
+    """A slider or number input: checked by its widget rule (the range it offers)."""
 
-    rule: validation.Range
+    rule: rules.Range
 
     def resolve(self, raw: str) -> tuple[bool, Any]:
         try:
@@ -94,7 +94,7 @@ class Flag:
 class Pattern:
     """A free-form option list computed at run time (parameter labels): checked by shape only."""
 
-    rule: validation.Pattern
+    rule: rules.Pattern
 
     def resolve(self, raw: str) -> tuple[bool, Any]:
         return self.rule.check(raw) is None, None
@@ -116,28 +116,27 @@ LABELS: dict[str, Callable[[Any], str]] = {
 }
 
 
-def _spec(key: str, rule: validation.Rule) -> Spec:
-    """The URL spec of a widget key, from its registry rule (the rules are not duplicated here)."""
-    if isinstance(rule, validation.OneOf):
+def _spec(key: str, rule: rules.Rule) -> Spec:
+    """The URL spec of a widget key, from its widget rule (the rules are not duplicated here)."""
+    if isinstance(rule, rules.OneOf):
         return Choice(rule, LABELS.get(key, str))
-    if isinstance(rule, validation.Range):
+    if isinstance(rule, rules.Range):
         return Number(rule)
-    if isinstance(rule, validation.Pattern):
+    if isinstance(rule, rules.Pattern):
         return Pattern(rule)
     return Flag()
 
 
 def page_params(page: str) -> dict[str, Spec] | None:
     """Every URL parameter a page understands (None for a page that is not registered)."""
-    rules = validation.control_rules(page)
-    return None if rules is None else {key: _spec(key, rule) for key, rule in rules.items()}
+    widgets = params.PAGES.get(page)
+    return None if widgets is None else {key: _spec(key, rule) for key, rule in widgets.items()}
 
 
 #: Every URL parameter each page understands, by ``url_path`` ("" is Home), built from
-#: :func:`rhel_viz.lab.validation.control_rules`. A page missing here (say, a new one) is not checked: its
+#: :data:`rhel_viz.ui.params.PAGES`. A page missing here (say, a new one) is not checked: its
 #: parameters go to Streamlit unchanged.
-PAGE_PARAMS: dict[str, dict[str, Spec]] = {
-    page: page_params(page) for page in ("", "echo", "gradients", "training", "deep")}
+PAGE_PARAMS: dict[str, dict[str, Spec]] = {page: page_params(page) for page in params.PAGES}
 
 
 def _close(raw: str, option: float) -> bool:
@@ -250,7 +249,7 @@ def preset_query(preset: Preset) -> dict[str, str]:
 
 def preset_links(pages_dir: Path = PAGES_DIR) -> None:
     """One link per preset (label form of the values), with its purpose; presets of missing pages are greyed."""
-    for preset in load_presets().values():
+    for preset in params.link_presets().values():
         page_file = pages_dir / f"{preset.page}.py"
         if not page_file.exists():
             st.markdown(f"**{preset.name}** (the *{preset.page}* page is not in this version)  \n{preset.purpose}")

@@ -83,11 +83,11 @@ def test_lecture_flags():
 
 def test_scenarios_match_the_controls():
     preset = get_preset("Friction kills the echo")
-    config = scenarios.problem_config(preset.params)
-    assert config.steps == 200 and dict(config.param_overrides)["k_coupling"] == (0.5,)
-    lab = scenarios.lab_settings(1e-4, 0.0, "leapfrog", break_friction=True, break_integrator=True)
+    config, physics = scenarios.echo_config(preset.params)
+    assert config.steps == 200 and dict(config.param_overrides)["k_coupling"] == (0.5,) and physics.damping == 0.1
+    _, lab = scenarios.gradient_lab_config({"break_friction": True, "break_integrator": True})
     assert lab.damping == scenarios.BREAK_FRICTION and lab.integrator == scenarios.BREAK_INTEGRATOR
-    settings, optimiser, hyper = scenarios.training_choice(get_preset("Long-range memory").params)
+    settings, optimiser, hyper = scenarios.training_config(get_preset("Long-range memory").params)
     assert settings.task == "memory" and settings.delay == 50 and optimiser == "adam" and hyper.learning_rate == 0.05
 
 

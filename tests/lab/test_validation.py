@@ -1,11 +1,13 @@
-"""Reliability: the validation registry, the shared guards, and bad input from widgets, URLs, presets and the CLI.
+"""Reliability: the rules on the config fields, the widgets' rules, the shared guards, and bad input from
+widgets, URLs, presets and the CLI.
 
 Every input either runs or yields a clear message naming the value; never a traceback. Property tests
-(hypothesis) stay registry-level (no jitted code); a few AppTest runs check what a visitor sees.
+(hypothesis) stay rule-level (no jitted code); a few AppTest runs check what a visitor sees.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -18,14 +20,15 @@ from streamlit.testing.v1 import AppTest
 from rhel_viz import cli
 from rhel_viz.core.integrators import GRADIENT_POINTS, INTEGRATORS
 from rhel_viz.core.rhel import ESTIMATORS
-from rhel_viz.lab import guards, scenarios, validation
+from rhel_viz.lab import guards, rules, scenarios
+from rhel_viz.lab.deep import AgreementSettings
 from rhel_viz.lab.experiments import GradientLabSettings, run_gradient_lab
-from rhel_viz.lab.presets import load_presets
+from rhel_viz.lab.presets import load_presets, read_presets
 from rhel_viz.lab.problems import DTYPES, ProblemConfig, build_problem
-from rhel_viz.lab.tasks import TASKS, TaskSettings
-from rhel_viz.lab.train import OPTIMISERS, Diverged, Hyper, init_state, train_step
-from rhel_viz.lab.validation import InvalidInput
-from rhel_viz.ui import controls, urlstate
+from rhel_viz.lab.rules import InvalidInput, rules_of
+from rhel_viz.lab.tasks import DELAY_CHOICES, TASKS, WIDTH_CHOICES, TaskSettings
+from rhel_viz.lab.train import OPTIMISER, OPTIMISERS, Diverged, Hyper, init_state, train_step
+from rhel_viz.ui import controls, params, urlstate
 from tests.helpers import ROOT
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -37,47 +40,102 @@ numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(
 anything = st.one_of(numbers, st.text(max_size=12), st.booleans(), st.none())
 
 
-# --- the registry ----------------------------------------------------------------------------------------------
+# --- the rules on the config fields ----------------------------------------------------------------------------
 
-def test_registry_names_match_the_library_registries():
-    assert validation.ESTIMATOR_NAMES == ESTIMATORS
-    assert validation.DTYPE_NAMES == tuple(DTYPES)
-    assert validation.PHYSICS["integrator"].options == INTEGRATORS
-    assert validation.PHYSICS["gradient_point"].options == GRADIENT_POINTS
-    assert set(validation.TRAINING["optimiser"].options) == set(OPTIMISERS)
-    assert set(validation.TASK["task"].options) == set(TASKS)
+PROBLEM, PHYSICS, TASK = rules_of(ProblemConfig), rules_of(GradientLabSettings), rules_of(TaskSettings)
 
 
-def test_widget_ranges_come_from_the_registry_and_fit_the_library_ranges():
-    assert controls.STEP_CHOICES is validation.STEP_CHOICES and controls.EPS_CHOICES is validation.EPS_CHOICES
-    assert controls.SPRING_RANGES.mass == validation.SPRING_PARAMS["mass"].widget_range
-    for rules in (validation.PROBLEM, validation.PHYSICS, validation.SPRING_PARAMS, validation.TASK):
-        for rule in rules.values():
-            if isinstance(rule, validation.Range):
-                low, high = rule.widget_range
-                assert rule.low <= low <= high <= rule.high, rule
+def test_field_rules_match_the_library_registries():
+    assert PHYSICS["estimator"].options == ESTIMATORS
+    assert PROBLEM["dtype"].options == tuple(DTYPES) == TASK["dtype"].options
+    assert PHYSICS["integrator"].options == INTEGRATORS
+    assert PHYSICS["gradient_point"].options == GRADIENT_POINTS
+    assert set(OPTIMISER.options) == set(OPTIMISERS)
+    assert set(TASK["task"].options) == set(TASKS)
+
+
+def test_every_config_field_has_a_rule_and_a_valid_default():
+    for config in (ProblemConfig, GradientLabSettings, TaskSettings, Hyper, AgreementSettings):
+        assert set(rules_of(config)) == {field.name for field in dataclasses.fields(config)}, config
+        config()  # the defaults pass their own rules
+
+
+def test_a_config_names_every_bad_field_and_stores_plain_values():
+    with pytest.raises(InvalidInput) as info:
+        ProblemConfig(steps=0, step_size=float("nan"), system="pendulum")
+    assert str(info.value) == ("system = 'pendulum' is not one of: 'springs', 'linear', 'nonlinear'; "
+                               "sequence length N = 0 is outside [1, 100000]; step size h = nan is not a finite number")
+    config = ProblemConfig(steps=np.int64(50), step_size=np.float32(0.5), param_overrides=[["mass", [1, 2]]])
+    assert type(config.steps) is int and type(config.step_size) is float
+    assert config.param_overrides == (("mass", (1.0, 2.0)),) and hash(config)
+    with pytest.raises(InvalidInput, match="friction γ = -1 is outside"):
+        dataclasses.replace(GradientLabSettings(), damping=-1)
+    with pytest.raises(InvalidInput, match=r"sequence length N = 100 is not one of \[8, 64\]"):
+        TaskSettings(task="digits")
+
+
+def test_widget_rules_derive_from_the_field_rules_and_fit_them():
+    assert controls.STEP_CHOICES is params.STEP_CHOICES and controls.EPS_CHOICES is params.EPS_CHOICES
+    assert params.SPRINGS["mass_1"].label == PROBLEM["param_overrides"].ranges["mass"].label
+    widgets_and_fields = [(params.PROBLEM["h"], PROBLEM["step_size"]), (params.PROBLEM["seed"], PROBLEM["seed"]),
+                          (params.PROBLEM["damping"], PHYSICS["damping"]),
+                          (params.SPRINGS["q0"], PROBLEM["initial_position"]),
+                          (params.SPRINGS["drive_amp"], PROBLEM["drive_amplitude"]),
+                          (params.SPRINGS["drive_freq"], PROBLEM["drive_frequency"]),
+                          (params.TRAINING["train_seed"], TASK["seed"]),
+                          *((params.SPRINGS[key], PROBLEM["param_overrides"].ranges[name])
+                            for key, name in (("mass_1", "mass"), ("k_wall", "k_wall"), ("k_coupling", "k_coupling")))]
+    for widget, field in widgets_and_fields:
+        assert widget.label == field.label and field.low <= widget.low <= widget.high <= field.high, widget
+    for key in ("eps", "steps"):
+        field = PHYSICS.get(key) or PROBLEM[key]
+        assert all(field.check(option) is None for option in params.PROBLEM[key].options), key
+    with pytest.raises(ValueError, match="does not fit"):
+        PROBLEM["step_size"].within(0.0, 2.0)
+    with pytest.raises(ValueError, match="is outside"):
+        PHYSICS["eps"].among([10.0])
+
+
+def test_every_default_lives_once():
+    """The controls' defaults are the configs' (and the springs' are the system's default parameters)."""
+    echo, training = scenarios.DEFAULTS["echo"], scenarios.DEFAULTS["training"]
+    springs = ProblemConfig().make_system().default_params()
+    assert (echo["mass_1"], echo["k_wall"], echo["k_coupling"]) == (springs["mass"][0], springs["k_wall"][0],
+                                                                     springs["k_coupling"][0])
+    assert echo["eps"] == GradientLabSettings().eps == Hyper().eps == training["train_eps"]
+    assert echo["h"] == ProblemConfig().step_size and echo["q0"] == ProblemConfig().initial_position
+    config, physics = scenarios.echo_config({})
+    assert physics == GradientLabSettings() and config == ProblemConfig(param_overrides=config.param_overrides)
+    assert dict(config.param_overrides) == {name: tuple(map(float, springs[name]))
+                                            for name in ("mass", "k_wall", "k_coupling")}
+    assert scenarios.gradient_lab_config({}) == (ProblemConfig(), GradientLabSettings())
+    assert scenarios.training_config({}) == (TaskSettings(system="springs"), "adam", Hyper())
+    assert scenarios.deep_config({}) == AgreementSettings()
+    for page, defaults in scenarios.DEFAULTS.items():
+        assert set(defaults) <= set(params.PAGES[page]), page  # each control with a default has a widget
+        assert not rules.errors(params.PAGES[page], defaults), page  # ... that offers it
 
 
 def test_every_reachable_sequence_length_and_width_is_in_a_fixed_list():
     """Compiled shapes stay bounded: N and widths from widgets, URLs and presets come from fixed lists."""
-    allowed_steps = set(validation.STEP_CHOICES).union(*(task.step_choices for task in TASKS.values()))
+    allowed_steps = set(params.STEP_CHOICES).union(*(task.step_choices for task in TASKS.values()))
     for page in PAGES:
-        rules = validation.control_rules(page)
+        widgets = params.PAGES[page]
         for key in SHAPE_KEYS:
-            if key in rules:
-                assert isinstance(rules[key], validation.OneOf), (page, key)
-                assert set(rules[key].options) <= allowed_steps | set(validation.WIDTH_CHOICES), (page, key)
-    assert validation.TASK["width"].options == validation.WIDTH_CHOICES
+            if key in widgets:
+                assert isinstance(widgets[key], rules.OneOf), (page, key)
+                assert set(widgets[key].options) <= allowed_steps | set(WIDTH_CHOICES), (page, key)
+    assert TASK["width"].options == WIDTH_CHOICES and TASK["delay"].options == DELAY_CHOICES
     for preset in load_presets().values():
         for key, value in preset.params.items():
             if key in SHAPE_KEYS:
-                assert value in allowed_steps | set(validation.WIDTH_CHOICES), (preset.name, key, value)
+                assert value in allowed_steps | set(WIDTH_CHOICES), (preset.name, key, value)
 
 
 @FAST
 @given(value=anything)
 def test_a_range_check_never_raises_and_names_the_value(value):
-    rule = validation.PROBLEM["step_size"]
+    rule = PROBLEM["step_size"]
     message = rule.check(value)
     valid = (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
              and rule.low <= value <= rule.high)
@@ -87,22 +145,21 @@ def test_a_range_check_never_raises_and_names_the_value(value):
 
 
 def test_messages_name_the_value_and_the_valid_range():
-    assert validation.PROBLEM["step_size"].check(3) == "step size h = 3 is outside [0.001, 1]"
-    assert "not a finite number" in validation.PHYSICS["eps"].check(float("nan"))
-    assert validation.PROBLEM["seed"].check(2.5) == "seed = 2.5 is not an integer"
-    assert "'rk5' is not one of: leapfrog, euler, rk4" in validation.PHYSICS["integrator"].check("rk5").replace(
+    assert PROBLEM["step_size"].check(3) == "step size h = 3 is outside [0.001, 1]"
+    assert "not a finite number" in PHYSICS["eps"].check(float("nan"))
+    assert PROBLEM["seed"].check(2.5) == "seed = 2.5 is not an integer"
+    assert "'rk5' is not one of: leapfrog, euler, rk4" in PHYSICS["integrator"].check("rk5").replace(
         "'leapfrog'", "leapfrog").replace("'euler'", "euler").replace("'rk4'", "rk4")
 
 
 # --- widget / URL / preset values reach the library only when valid ---------------------------------------------
 
 def _control_values(page: str) -> st.SearchStrategy:
-    rules = validation.control_rules(page)
-    valid = {key: (st.sampled_from(rule.options) if isinstance(rule, validation.OneOf) else
-                   st.floats(*rule.widget_range) if isinstance(rule, validation.Range) and not rule.integer else
-                   st.integers(*map(int, rule.widget_range)) if isinstance(rule, validation.Range) else
-                   st.booleans() if isinstance(rule, validation.Flag) else st.just("W[0,0]"))
-             for key, rule in rules.items()}
+    valid = {key: (st.sampled_from(rule.options) if isinstance(rule, rules.OneOf) else
+                   st.floats(rule.low, rule.high) if isinstance(rule, rules.Range) and not rule.integer else
+                   st.integers(int(rule.low), int(rule.high)) if isinstance(rule, rules.Range) else
+                   st.booleans() if isinstance(rule, rules.Flag) else st.just("W[0,0]"))
+             for key, rule in params.PAGES[page].items()}
     return st.fixed_dictionaries({}, optional={key: st.one_of(strategy, anything) for key, strategy in valid.items()})
 
 
@@ -111,15 +168,11 @@ def _control_values(page: str) -> st.SearchStrategy:
 def test_control_values_either_pass_the_library_guards_or_give_a_message(page, data):
     values = data.draw(_control_values(page))
     try:
-        validation.validate_controls(page, values)
+        params.check(page, values)
     except InvalidInput as error:
         assert " = " in str(error)  # names the value
         return
-    config = scenarios.problem_config(values)
-    settings_ = scenarios.lab_settings_from(values)
-    validation.validate_problem(config)  # what a widget accepts, the library accepts
-    validation.validate_physics(settings_.eps, settings_.damping, settings_.integrator, settings_.estimator,
-                                settings_.gradient_point)
+    scenarios.PAGE_CONFIGS[page](values)  # what a widget accepts, the library accepts (the configs check it)
 
 
 @FAST
@@ -127,14 +180,22 @@ def test_control_values_either_pass_the_library_guards_or_give_a_message(page, d
 def test_training_control_values_either_pass_or_give_a_message(data):
     values = data.draw(_control_values("training"))
     try:
-        validation.validate_controls("training", values)
-        task_settings, optimiser, hyper = scenarios.training_choice(values)
+        params.check("training", values)
     except InvalidInput as error:
-        assert " = " in str(error) or "unknown task" in str(error)
+        assert " = " in str(error)
         return
-    if task_settings.task != "memory" or task_settings.delay < task_settings.steps:
-        validation.validate_task(task_settings, TASKS[task_settings.task].step_choices)
-    validation.validate_training(hyper.learning_rate, hyper.eps, optimiser)
+    scenarios.training_config(values)  # what a widget accepts, the library accepts (the configs check it)
+
+
+@FAST
+@given(values=st.dictionaries(st.sampled_from(sorted(params.PAGES["echo"])), anything, max_size=6))
+def test_any_control_values_give_configs_or_a_message_naming_the_value(values):
+    """The lab's mapping alone (a preset, the export): bad values raise InvalidInput, never another error."""
+    try:
+        scenarios.echo_config(values)
+        scenarios.gradient_lab_config({key: value for key, value in values.items() if key in params.PROBLEM})
+    except InvalidInput as error:
+        assert " = " in str(error)
 
 
 raw_values = st.one_of(st.text(max_size=10), numbers.map(str),
@@ -163,22 +224,28 @@ def test_random_query_strings_are_kept_or_dropped_with_a_note(page, data):
 
 
 def test_presets_are_validated_on_load(tmp_path):
-    for bad, expected in [({"h": float("nan")}, "step size h = nan is not a finite number"),
-                          ({"mass_1": 50.0}, "mass = 50 is outside [0.1, 5]"),
-                          ({"steps": 123}, "sequence length N = 123 is not one of"),
-                          ({"no_such": 1}, "no control no_such")]:
+    """The lab checks that a preset makes valid configs; the app also that its widgets offer each value."""
+    for bad, expected, lab_refuses in [({"h": float("nan")}, "step size h = nan is not a finite number", True),
+                                       ({"mass_1": 500.0}, "mass = 500 is outside [0.01, 100]", True),
+                                       ({"mass_1": 50.0}, "mass = 50 is outside [0.1, 5]", False),
+                                       ({"steps": 123}, "sequence length N = 123 is not one of", False),
+                                       ({"no_such": 1}, "no control no_such", False)]:
         path = tmp_path / "presets.json"
         path.write_text(json.dumps({"presets": [{"name": "Bad", "page": "echo", "purpose": "x", "params": bad}]}))
         with pytest.raises(InvalidInput, match="preset 'Bad'") as info:
-            load_presets.__wrapped__(path)
+            params.link_presets.__wrapped__(path)
         assert expected in str(info.value)
-    assert load_presets()  # the shipped presets are valid
+        if lab_refuses:
+            with pytest.raises(InvalidInput, match="preset 'Bad'"):
+                read_presets(path)
+        else:
+            read_presets(path)
+    assert load_presets() and params.link_presets()  # the shipped presets are valid
 
 
 def test_nan_parameters_never_reach_a_jitted_function():
-    config = scenarios.problem_config({"system": "springs", "mass_1": float("nan"), "k_wall": 1.0})
     with pytest.raises(InvalidInput, match="mass = nan is not a finite number"):
-        build_problem(config)
+        build_problem(scenarios.echo_config({"system": "springs", "mass_1": float("nan"), "k_wall": 1.0})[0])
     with pytest.raises(InvalidInput, match="parameter W = inf"):
         build_problem(ProblemConfig(system="nonlinear", param_overrides=(("W", (float("inf"),) * 6),)))
     with pytest.raises(InvalidInput, match="nudging ε = 0 is outside"):
@@ -201,7 +268,7 @@ argv = st.lists(st.sampled_from(sorted(FLAG_VALUES)).flatmap(
 
 def _guards_only(config, eps, damping=0.0, integrator="leapfrog", estimator="centred"):
     """run_check's guards without the numerics (the real run is covered by test_cli)."""
-    validation.validate_physics(eps, damping, integrator, estimator)
+    GradientLabSettings(eps=eps, damping=damping, integrator=integrator, estimator=estimator)
     problem = build_problem(config)
     guards.check_budget("check", config.steps, problem.system.position_size)
     return {"ok": True}
@@ -229,8 +296,8 @@ def test_budget_message_says_what_to_reduce():
     with pytest.raises(guards.OverBudget, match="reduce N to at most"):
         run_gradient_lab(ProblemConfig(system="linear", steps=100_000, oscillators=64), GradientLabSettings())
     # the largest configuration the widgets offer fits
-    memory = TaskSettings(task="memory", system="nonlinear", width=max(validation.WIDTH_CHOICES),
-                          steps=max(TASKS["memory"].step_choices), delay=max(validation.DELAY_CHOICES))
+    memory = TaskSettings(task="memory", system="nonlinear", width=max(WIDTH_CHOICES),
+                          steps=max(TASKS["memory"].step_choices), delay=max(DELAY_CHOICES))
     assert guards.work(memory.steps, memory.width, 16, guards.PASSES["training update"]) <= guards.WORK_BUDGET
 
 

@@ -10,8 +10,8 @@ import pytest
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from benchmarks import loadtest, wsclient
+from rhel_viz.lab.rules import InvalidInput
 from rhel_viz.lab.tasks import TaskSettings, build_task
-from rhel_viz.lab.validation import InvalidInput
 from rhel_viz.ui import cache, slots
 
 

@@ -1,0 +1,114 @@
+"""What each page's widgets offer, by widget key (the same key names the value in a link and in a preset).
+
+No streamlit here: the widgets (:mod:`rhel_viz.ui.controls`, :mod:`rhel_viz.ui.training`), the URL
+check (:mod:`rhel_viz.ui.urlstate`) and the export of presets read these rules. Each is derived from
+the rule on the config field the widget sets (:func:`rhel_viz.lab.rules.rules_of`), narrowed to what
+the widget offers: ``Range.within`` for a slider, ``among`` for a fixed list of choices. Narrowing
+checks that the widget's values are valid for the field, so whatever a widget, a link or a preset
+gives, the library accepts.
+
+Shapes are compiled once per value, so the sequence lengths reachable from the app come only from
+the fixed lists :data:`STEP_CHOICES` and each task's ``step_choices``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from rhel_viz.lab import scenarios
+from rhel_viz.lab.deep import AgreementSettings
+from rhel_viz.lab.experiments import GradientLabSettings
+from rhel_viz.lab.presets import PRESETS_FILE, Preset, read_presets
+from rhel_viz.lab.problems import ProblemConfig
+from rhel_viz.lab.rules import Flag, InvalidInput, OneOf, Pattern, Range, Rule, require, rules_of
+from rhel_viz.lab.scaling import MODELS
+from rhel_viz.lab.tasks import HRU_SYSTEMS, TASKS, TaskSettings
+from rhel_viz.lab.train import OPTIMISER, Hyper
+
+STEP_CHOICES: tuple[int, ...] = (50, 100, 200, 400, 800)  # Echo / Gradient lab sequence lengths
+EPS_CHOICES: tuple[float, ...] = tuple(10.0**k for k in range(-10, 0))  # the eps sliders (log scale)
+AGREEMENT_EPS_CHOICES: tuple[float, ...] = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)  # the Deep page's eps slider
+LEARNING_RATES: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.02, 0.05, 0.1, 0.3, 1.0, 3.0, 10.0)
+MAX_SEED = 10_000  # the seed inputs offer 0..MAX_SEED
+MAX_SAMPLE = 15  # the training page's "Sample shown" slider: 0..MAX_SAMPLE
+MAX_INDEX = 63  # widest dynamic index widget (input channel, costate coordinate)
+
+_problem = rules_of(ProblemConfig)
+_physics = rules_of(GradientLabSettings)
+_springs = _problem["param_overrides"].ranges
+_task = rules_of(TaskSettings)
+_hyper = rules_of(Hyper)
+_agreement = rules_of(AgreementSettings)
+
+#: The problem and the physics of the echo (sidebar of the Echo page and of the Gradient lab).
+PROBLEM: dict[str, Rule] = {
+    "system": _problem["system"], "loss": _problem["loss"], "steps": _problem["steps"].among(STEP_CHOICES),
+    "h": _problem["step_size"].within(0.01, 1.0), "dtype": _problem["dtype"],
+    "seed": _problem["seed"].within(0, MAX_SEED), "eps": _physics["eps"].among(EPS_CHOICES),
+    "damping": _physics["damping"].within(0.0, 0.5), "integrator": _physics["integrator"],
+}
+#: The masses-and-springs sliders of the Echo page.
+SPRINGS: dict[str, Rule] = {
+    "mass_1": _springs["mass"].within(0.1, 5.0), "mass_2": _springs["mass"].within(0.1, 5.0),
+    "k_wall": _springs["k_wall"].within(0.0, 10.0), "k_coupling": _springs["k_coupling"].within(0.0, 10.0),
+    "q0": _problem["initial_position"].within(-1.0, 1.0), "drive_amp": _problem["drive_amplitude"].within(0.0, 3.0),
+    "drive_freq": _problem["drive_frequency"].within(0.0, 5.0),
+}
+#: The Gradient lab's own controls: estimator, breakers, and what the figures show.
+LAB: dict[str, Rule] = {
+    "estimator": _physics["estimator"], **scenarios.BREAKERS,
+    "input_channel": Range("input channel", 0, MAX_INDEX, integer=True),
+    "accumulator_param": Pattern("accumulator parameter", r"[A-Za-z_][A-Za-z0-9_]*(\[\d+(,\d+)*\])?",
+                                 "k_coupling[0]"),
+    "adjoint_coordinate": Range("coordinate", 0, MAX_INDEX, integer=True),
+}
+#: The Training playground (sequence length and learning rate have one widget per task).
+TRAINING: dict[str, Rule] = {
+    "train_task": _task["task"], "train_system": _task["system"].among(HRU_SYSTEMS), "train_width": _task["width"],
+    "train_delay": _task["delay"], "train_optimiser": OPTIMISER, "train_eps": _hyper["eps"].among(EPS_CHOICES),
+    "train_dtype": _task["dtype"], "train_seed": _task["seed"].within(0, MAX_SEED),
+    "train_sample": Range("sample shown", 0, MAX_SAMPLE, integer=True),
+    **{f"train_steps_{name}": _task["steps"].among(task.step_choices, f"sequence length N of {name}")
+       for name, task in TASKS.items()},
+    **{f"train_lr_{name}": _hyper["learning_rate"].among(LEARNING_RATES) for name in TASKS},
+}
+#: The Deep and long page.
+DEEP: dict[str, Rule] = {
+    "deep_layer": _agreement["layer"], "deep_dtype": _agreement["dtype"],
+    "deep_eps": _agreement["eps"].among(AGREEMENT_EPS_CHOICES, "nudging eps"), "deep_model": OneOf("model", MODELS),
+    "deep_live": Flag("live measurement"),
+}
+#: Every widget key of each page (``url_path``; "" is Home) and its rule: what a link or a preset may set.
+PAGES: dict[str, dict[str, Rule]] = {
+    "": {}, "echo": {**PROBLEM, **SPRINGS}, "gradients": {**PROBLEM, **LAB}, "training": TRAINING, "deep": DEEP,
+}
+
+
+def check(page: str, values: Mapping[str, Any], context: str = "") -> None:
+    """A page's control values (a preset): unknown keys and values a widget does not offer raise
+    :class:`~rhel_viz.lab.rules.InvalidInput`. A page that is not registered is not checked."""
+    rules = PAGES.get(page)
+    if rules is None:
+        return
+    unknown = sorted(set(values) - set(rules))
+    if unknown:
+        raise InvalidInput((f"{context}: " if context else "") + f"no control {', '.join(unknown)} on page {page!r}")
+    require(rules, values, context)
+
+
+def check_preset(preset: Preset) -> None:
+    """A preset must set only what its page's widgets offer (a preset is a link)."""
+    check(preset.page, preset.params, context=f"preset {preset.name!r}")
+
+
+@cache
+def link_presets(path: Path = PRESETS_FILE) -> dict[str, Preset]:
+    """Every preset (:func:`rhel_viz.lab.presets.read_presets`), each also checked against its page's widgets;
+    read and checked once per process and file."""
+    presets = read_presets(path)
+    for preset in presets.values():
+        check_preset(preset)
+    return presets
