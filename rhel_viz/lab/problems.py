@@ -1,21 +1,21 @@
 """Concrete problems: a system, its parameters, an initial state and an input/target sequence.
 
 A :class:`ProblemConfig` is the typed, serialisable description of one experiment (what the CLI
-flags and the page widgets set); :func:`build_problem` turns it into arrays of the chosen dtype.
+flags and the page widgets set); :func:`build_problem` turns it into a :class:`rhel_viz.core.problem.Problem`
+of the chosen dtype.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from rhel_viz.core.integrators import State
-from rhel_viz.core.losses import Sequence, loss_weights
-from rhel_viz.core.systems import Params, System, make_system
+from rhel_viz.core.losses import loss_weights
+from rhel_viz.core.problem import Problem, Sequence
+from rhel_viz.core.systems import System, make_system
 from rhel_viz.lab.validation import DTYPE_NAMES, validate_problem
 
 DTYPES: dict[str, type] = {name: getattr(jnp, name) for name in DTYPE_NAMES}
@@ -51,16 +51,6 @@ class ProblemConfig:
             return make_system("springs", n_masses=self.n_masses, target_mass=self.n_masses - 1)
         return make_system(self.system, oscillators=self.oscillators, input_size=self.input_size,
                            output_size=self.output_size)
-
-
-class Problem(NamedTuple):
-    """Arrays ready for :func:`rhel_viz.core.rhel.rhel_gradients` and :func:`rhel_viz.core.bptt.bptt_gradients`."""
-
-    system: System
-    params: Params
-    initial: State
-    data: Sequence
-    step_size: jax.Array
 
 
 def _springs_sequence(config: ProblemConfig) -> tuple[np.ndarray, np.ndarray]:

@@ -205,7 +205,7 @@ ANY_PARAM = Range("parameter value", -1e6, 1e6)
 PHYSICS: dict[str, Rule] = {
     "eps": Range("nudging ε", 1e-12, 1.0),
     "damping": Range("friction γ", 0.0, 1.0, widget=(0.0, 0.5)),
-    "integrator": OneOf("integrator", INTEGRATORS),
+    "integrator": OneOf("integrator", tuple(INTEGRATORS)),
     "estimator": OneOf("estimator", ESTIMATOR_NAMES),
     "gradient_point": OneOf("gradient point", GRADIENT_POINTS),
 }

@@ -70,8 +70,8 @@ def physics_controls(container=None) -> PhysicsSettings:
     damping = box.slider("Friction γ", *PHYSICS["damping"].widget_range, defaults.damping, 0.01, key="damping",
                          bind="query-params",
                          help="any γ > 0 dissipates energy: the echo no longer retraces")
-    integrator = box.selectbox("Integrator", INTEGRATORS, format_func=INTEGRATOR_LABELS.get, key="integrator",
-                               bind="query-params")
+    integrator = box.selectbox("Integrator", tuple(INTEGRATORS), key="integrator", bind="query-params",
+                               format_func=lambda name: INTEGRATOR_LABELS.get(name, name))
     return PhysicsSettings(eps=float(eps), damping=float(damping), integrator=integrator)
 
 

@@ -42,7 +42,7 @@ anything = st.one_of(numbers, st.text(max_size=12), st.booleans(), st.none())
 def test_registry_names_match_the_library_registries():
     assert validation.ESTIMATOR_NAMES == ESTIMATORS
     assert validation.DTYPE_NAMES == tuple(DTYPES)
-    assert validation.PHYSICS["integrator"].options == INTEGRATORS
+    assert validation.PHYSICS["integrator"].options == tuple(INTEGRATORS)
     assert validation.PHYSICS["gradient_point"].options == GRADIENT_POINTS
     assert set(validation.TRAINING["optimiser"].options) == set(OPTIMISERS)
     assert set(validation.TASK["task"].options) == set(TASKS)
