@@ -11,9 +11,11 @@ from typing import Any
 
 import jax
 
-from rhel_viz.core.bptt import bptt_gradients
+from rhel_viz.core.bptt import BPTT
+from rhel_viz.core.integrators import integrator_named
 from rhel_viz.core.metrics import agreement
-from rhel_viz.core.rhel import echo_retrace_error, rhel_gradients, rhel_trace
+from rhel_viz.core.problem import gradients
+from rhel_viz.core.rhel import RHEL, echo_retrace_error, rhel_trace
 from rhel_viz.lab import guards
 from rhel_viz.lab.experiments import GradientLabSettings
 from rhel_viz.lab.problems import ProblemConfig, build_problem
@@ -85,10 +87,10 @@ def run_check(config: ProblemConfig, eps: float, damping: float = 0.0, integrato
     GradientLabSettings(eps=eps, damping=damping, integrator=integrator, estimator=estimator)  # checks them
     problem = build_problem(config)
     guards.check_budget("check", config.steps, problem.system.position_size)
-    args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
-    rhel = rhel_gradients(*args, eps, damping, integrator=integrator, estimator=estimator)
-    bptt = bptt_gradients(*args, damping, integrator=integrator)
-    trace = rhel_trace(*args, 0.0, damping, integrator=integrator)
+    physics = {"integrator": integrator_named(integrator), "damping": damping}
+    rhel = gradients(problem, RHEL(eps, estimator), **physics)
+    bptt = gradients(problem, BPTT(), **physics)
+    trace = rhel_trace(problem, 0.0, **physics)
     overall = agreement((rhel.params, rhel.inputs), (bptt.params, bptt.inputs))
     inputs = agreement(rhel.inputs, bptt.inputs)
     return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from benchmarks.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, wait_for_run
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "assert_page_healthy", "wait_for_run"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "assert_page_healthy", "compiled_versions", "wait_for_run"]
 
 
 def assert_page_healthy(page) -> None:
@@ -14,3 +14,24 @@ def assert_page_healthy(page) -> None:
     assert not texts, f"exceptions on the page: {texts}"
     assert page.locator('[role="dialog"]').count() == 0, "a dialog is open"
     assert not page.js_errors, f"JS errors: {page.js_errors}"
+
+
+def compiled_versions() -> dict[str, int]:
+    """How many versions of each of core's module-level jitted functions have been compiled so far.
+
+    A test must see inside to prove that changing a value does not recompile, so this one helper reads
+    the modules' private jitted functions and ``_cache_size()``, a private method of jax's jitted
+    functions. Fine in a test; the package itself counts nothing.
+    """
+    from rhel_viz.core import adjoint, bptt, hssm, rhel, sweeps
+
+    jitted = {
+        "rhel_gradients": rhel._rhel_gradients,
+        "rhel_trace": rhel._rhel_trace,
+        "rhel_gradients_over_eps": sweeps._rhel_gradients_over_eps,
+        "bptt_gradients": bptt._bptt_gradients,
+        "loss_value": bptt._loss_value,
+        "bptt_costates": adjoint._bptt_costates,
+        "hssm_gradients": hssm.hssm_gradients,
+    }
+    return {name: function._cache_size() for name, function in jitted.items()}

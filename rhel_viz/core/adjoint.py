@@ -6,14 +6,16 @@ forward step t (t = 0..N, the loss l_t at that step included):
 * :func:`bptt_costates`: the reference. A zero "state offset" delta_t is added to the state after
   every step of the forward scan, Phi_t = step(Phi_{t-1}) + delta_t, and ``jax.grad`` gives
   dL/d delta_t = lambda_t. This *is* backpropagation through time.
-* :func:`echo_costates`: read from the two nudged echoes, no differentiation through time:
+* :func:`echo_costates`: read from the two nudged echoes (:func:`rhel_viz.core.rhel.costate_from_echoes`),
+  no differentiation through time:
 
       dL/dq_t = -(p^{e,+}_k - p^{e,-}_k) / (2 eps),   dL/dp_t = -(q^{e,+}_k - q^{e,-}_k) / (2 eps),
 
   with echo index k = N - t and E_k the echo state *after* its nudge -eps (0, g_t). The nudge of
   step t is exactly the term dl_t/dq_t that lambda_t contains, so the post-nudge state is the one
-  that matches (for a reversible symplectic step the map is exact at every k, including k = 0,
-  where E_0 = Sigma_z Phi_N - eps (0, g_N) and lambda_N = (g_N, 0)).
+  that matches (for a reversible symplectic step the map holds at every k as eps -> 0, including
+  k = 0, where E_0 = Sigma_z Phi_N - eps (0, g_N) and lambda_N = (g_N, 0); at finite eps the
+  difference carries the O(eps^2) error and the 1/eps round-off of any centred difference).
 """
 
 from __future__ import annotations
@@ -23,21 +25,21 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from rhel_viz.core.integrators import State, step
-from rhel_viz.core.losses import Sequence, step_loss
-from rhel_viz.core.rhel import TRACE_COUNTS, EchoTrace, _cast
-from rhel_viz.core.systems import Params, System
+from rhel_viz.core.integrators import LEAPFROG, Integrator, State, ensure_integrator
+from rhel_viz.core.losses import step_loss
+from rhel_viz.core.problem import Problem, cast, scalars, with_scalar_step
+from rhel_viz.core.rhel import EchoTrace, costate_from_echoes
 
 
-def _offset_loss(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array,
-                 damping: jax.Array, integrator: str, offsets: State) -> jax.Array:
+def _offset_loss(problem: Problem, damping: jax.Array, integrator: Integrator, offsets: State) -> jax.Array:
     """The trajectory loss with a state offset added after every step (offsets[0] to the initial state)."""
+    system, params, initial, data, step_size = problem
     start = State(initial.position + offsets.position[0], initial.momentum + offsets.momentum[0])
 
     def body(carry: tuple[State, jax.Array], per_step):
         state, total = carry
         drive_input, target, weight, shift_position, shift_momentum = per_step
-        state, _ = step(system, params, state, drive_input, step_size, damping, integrator)
+        state, _ = integrator.step(system, params, state, drive_input, step_size, damping)
         state = State(state.position + shift_position, state.momentum + shift_momentum)
         total = total + step_loss(system, params, state.position, drive_input, target, weight)
         return (state, total), None
@@ -48,21 +50,19 @@ def _offset_loss(system: System, params: Params, initial: State, data: Sequence,
     return total
 
 
-@partial(jax.jit, static_argnames=("system", "integrator"))
-def _bptt_costates(system, params, initial, data, step_size, damping, integrator):
-    TRACE_COUNTS["bptt_costates"] += 1
-    dtype = data.inputs.dtype
-    params, initial, step_size, damping = _cast((params, initial, step_size, damping), dtype)
-    steps = data.inputs.shape[0]
-    zeros = jnp.zeros((steps + 1,) + initial.position.shape, dtype)
-    return jax.grad(partial(_offset_loss, system, params, initial, data, step_size, damping, integrator))(
-        State(zeros, zeros))
+@partial(jax.jit, static_argnames=("integrator",))
+def _bptt_costates(problem: Problem, damping: jax.Array, integrator: Integrator) -> State:
+    problem, damping = cast((problem, damping), problem.dtype)
+    steps = problem.data.inputs.shape[0]
+    zeros = jnp.zeros((steps + 1,) + problem.initial.position.shape, problem.dtype)
+    return jax.grad(partial(_offset_loss, problem, damping, integrator))(State(zeros, zeros))
 
 
-def bptt_costates(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array | float,
-                  damping: jax.Array | float = 0.0, *, integrator: str = "leapfrog") -> State:
+def bptt_costates(problem: Problem, *, integrator: Integrator = LEAPFROG, damping: jax.Array | float = 0.0) -> State:
     """BPTT adjoint lambda_t = (dL/dq_t, dL/dp_t) for t = 0..N, shape (N+1, n) each, by ``jax.grad``."""
-    return _bptt_costates(system, params, initial, data, step_size, damping, integrator)
+    ensure_integrator(integrator)
+    (damping,) = scalars(problem.dtype, damping)
+    return _bptt_costates(with_scalar_step(problem), damping, integrator)
 
 
 def echo_costates(trace: EchoTrace, eps: jax.Array | float) -> State:
@@ -72,6 +72,6 @@ def echo_costates(trace: EchoTrace, eps: jax.Array | float) -> State:
     """
     plus = jax.tree.map(lambda leaf: leaf[1], trace.echoes)
     minus = jax.tree.map(lambda leaf: leaf[2], trace.echoes)
-    scale = 0.5 / jnp.asarray(eps, plus.position.dtype)
-    response = jax.tree.map(lambda a, b: (a - b)[::-1] * scale, plus, minus)  # index t = N - k
-    return State(position=-response.momentum, momentum=-response.position)
+    (eps,) = scalars(plus.position.dtype, eps)
+    costates = costate_from_echoes(plus, minus, eps)  # echo order k
+    return jax.tree.map(lambda leaf: leaf[::-1], costates)  # forward time t = N - k

@@ -27,8 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rhel_viz.core.integrators import State, step
-from rhel_viz.core.rhel import TRACE_COUNTS, cotangent_nudge, echo_pair
+from rhel_viz.core.integrators import LEAPFROG, State
+from rhel_viz.core.rhel import cotangent_nudge, echo_pair
 from rhel_viz.core.systems import LinearHRU, NonlinearHRU, Params
 
 HAMILTONIAN_KEYS = {"linear": ("A", "B"), "nonlinear": ("W", "b", "c", "alpha", "B")}
@@ -96,7 +96,7 @@ def hru_positions(system: LinearHRU | NonlinearHRU, params: Params, inputs: jax.
     damping = jnp.zeros((), inputs.dtype)
 
     def body(state: State, drive_input: jax.Array) -> tuple[State, jax.Array]:
-        state, _ = step(system, params, state, drive_input, step_size, damping)
+        state, _ = LEAPFROG.step(system, params, state, drive_input, step_size, damping)
         return state, state.position
 
     final_state, positions = jax.lax.scan(body, State(zeros, zeros), inputs)
@@ -124,7 +124,7 @@ def _rhel_backward(system, residual, position_cotangents):
     # (``bench scaling``). A non-finite cotangent gives non-finite gradients here, as in the echo itself.
     input_buffer = jnp.zeros_like(inputs) * position_cotangents[-1, 0]
     pair = echo_pair(system, params, final_state, inputs, position_cotangents, cotangent_nudge, step_size, damping,
-                     eps, "leapfrog", input_gradients=input_buffer)
+                     eps, LEAPFROG, input_gradients=input_buffer)
     param_cotangent, input_cotangent = pair.param_gradients, pair.input_gradients
     return param_cotangent, input_cotangent, jnp.zeros_like(step_size), jnp.zeros_like(eps)
 
@@ -142,7 +142,7 @@ def hru_positions_memory_floor(system: LinearHRU | NonlinearHRU, params: Params,
     of dL/dq_t u_t^T for B, zeros for the rest; no time recursion), so the rest of the model runs
     its ordinary backward. The peak memory of an HSSM built on it is what exists whatever the HRUs' backward
     does: the block activations autodiff stores around the HRUs, the HRUs' inputs and outputs and
-    their cotangents. RHEL's peak is compared with it (:mod:`rhel_viz.memory`).
+    their cotangents. RHEL's peak is compared with it (:mod:`rhel_viz.lab.scaling`).
     """
     return hru_positions(system, params, inputs, step_size)[0]
 
@@ -212,7 +212,6 @@ def hssm_gradients(config: HSSMConfig, params: dict[str, Any], sequence: jax.Arr
     """(loss, parameter gradients) with RHEL (``method="rhel"``) or BPTT (``"bptt"``) inside each HRU."""
     if method not in HRU_BACKWARDS:
         raise ValueError(f"unknown HRU backward {method!r}; choose one of {list(HRU_BACKWARDS)}")
-    TRACE_COUNTS[f"hssm_gradients_{method}"] += 1
     dtype = sequence.dtype
     params = jax.tree.map(lambda leaf: jnp.asarray(leaf, dtype), params)
     step_size, eps = jnp.asarray(step_size, dtype), jnp.asarray(eps, dtype)

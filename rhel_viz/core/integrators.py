@@ -1,35 +1,44 @@
-"""One step of a Hamiltonian system, and the per-step "action" whose parameter gradient RHEL reads.
+"""How one step of a Hamiltonian system is taken: integrators as objects, and the per-step "action" RHEL reads.
 
-The reversible integrator is the position-Verlet leapfrog (drift-kick-drift, spec b, eq. of the
-HRU update). It is the only one that makes an HRU: ``step(flip(s); u) == flip(previous s)``.
-The others exist to *show what breaks the echo*, and say so in their names:
+An integrator is a small frozen object (hashable, so it is a static argument of a jitted function) with
+a :meth:`~Integrator.step` and two flags. The reversible one is the position-Verlet leapfrog
+(drift-kick-drift, spec b, the HRU update): ``step(flip(s); u) == flip(previous s)``. The others exist
+to *show what breaks the echo*:
 
-* ``leapfrog``: drift h/2, kick h, drift h/2; reversible and symplectic. With ``damping > 0`` the
-  momentum is multiplied by exp(-damping h / 2) before and after the kick: friction, which no
-  momentum flip undoes;
-* ``euler`` (explicit Euler): neither reversible nor symplectic;
-* ``rk4`` (classical Runge-Kutta): accurate but not reversible nor symplectic.
+* :class:`Leapfrog` (``"leapfrog"``): drift h/2, kick h, drift h/2; reversible and symplectic;
+* :class:`Euler` (``"euler"``, explicit Euler): neither reversible nor symplectic;
+* :class:`RK4` (``"rk4"``, classical Runge-Kutta): accurate but neither reversible nor symplectic.
 
-Each step also returns its *step integrand*: the per-step contribution to the RHEL sum
-S = sum_k h dH/dtheta (spec b). For the leapfrog it is exact for the splitting: the kinetic part
-is read at the momenta held during the two drifts and the potential part at the half-step
-position where the force was evaluated (``gradient_point="half"``); ``"full"`` reads the potential
-part at the full-step position instead, as the published LinHRU code does (an O(h) bias).
+**Friction** is not a fourth integrator: it is the ``damping`` argument every :meth:`~Integrator.step`
+takes, a traced scalar gamma (changing it never recompiles, and any integrator can be damped). It adds
+the force -gamma p; the leapfrog applies it as a factor exp(-gamma h / 2) on the momentum before and
+after the kick (a "damped leapfrog"). No momentum flip undoes friction, so the ``reversible`` flag
+describes an integrator at gamma = 0.
+
+Each step also has a *step integrand*: the per-step contribution to the RHEL sum S = sum_k h dH/dtheta
+(spec b), the gradient of the step's action h H read at the points where the step read H. For the
+leapfrog it is exact for the splitting: the kinetic part is read at the momenta held during the two
+drifts and the potential part at the half-step position where the force was evaluated
+(``gradient_point="half"``); ``"full"`` reads the potential part at the full-step position instead, as
+the published LinHRU code does (an O(h) bias).
+
+Adding an integrator touches this file only: a subclass of :class:`Integrator`, and one entry in
+:data:`INTEGRATORS` (whose names are the values the presets and URLs use).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Literal, NamedTuple
+import abc
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from rhel_viz.core.systems import Params, System
 
-IntegratorName = Literal["leapfrog", "euler", "rk4"]
-INTEGRATORS: tuple[str, ...] = ("leapfrog", "euler", "rk4")
-REVERSIBLE_INTEGRATORS: tuple[str, ...] = ("leapfrog",)
 GRADIENT_POINTS: tuple[str, ...] = ("half", "full")
 
 
@@ -55,96 +64,158 @@ def force(system: System, position: jax.Array, params: Params, drive_input: jax.
     return -jax.grad(system.potential)(position, params, drive_input)
 
 
-def check_integrator(name: str) -> None:
-    if name not in INTEGRATORS:
-        raise ValueError(f"unknown integrator {name!r}; choose one of {list(INTEGRATORS)}")
+class Integrator(abc.ABC):
+    """One step of h with the input held fixed (spec b). Subclasses are frozen dataclasses without fields.
+
+    ``name`` is the registry key; ``reversible``: step(Sigma_z Phi_t; u_t) = Sigma_z Phi_{t-1} at zero
+    friction (the condition for an HRU, spec b); ``symplectic``: the step preserves phase-space volume.
+    """
+
+    name: ClassVar[str]
+    reversible: ClassVar[bool]
+    symplectic: ClassVar[bool]
+
+    @abc.abstractmethod
+    def step(self, system: System, params: Params, state: State, drive_input: jax.Array, step_size: jax.Array,
+             damping: jax.Array) -> tuple[State, jax.Array]:
+        """(new state, force-evaluation position): where the step evaluated the potential, at which the
+        step integrand reads dV/dtheta (``gradient_point="half"``)."""
+
+    def kinetic_action(self, system: System, before: State, after: State, params: Params) -> jax.Array:
+        """The kinetic part of the step's action divided by h: T at the mean of the two momenta."""
+        return system.kinetic(0.5 * (before.momentum + after.momentum), params)
 
 
-def _leapfrog(system: System, params: Params, state: State, drive_input: jax.Array, step_size: jax.Array,
-              damping: jax.Array) -> tuple[State, jax.Array]:
-    """Drift-kick-drift; returns the new state and the half-step position."""
-    half = 0.5 * step_size
-    friction = jnp.exp(-damping * half)
-    half_position = state.position + half * velocity(system, state.momentum, params)
-    momentum = friction * state.momentum
-    momentum = momentum + step_size * force(system, half_position, params, drive_input)
-    momentum = friction * momentum
-    position = half_position + half * velocity(system, momentum, params)
-    return State(position, momentum), half_position
+@dataclass(frozen=True)
+class Leapfrog(Integrator):
+    """Position Verlet, drift-kick-drift (spec b, the HRU update); friction as exp(-gamma h/2) around the kick.
+
+        q_{t-1/2} = q_{t-1} + h/2 dT/dp(p_{t-1}),   p_t = p_{t-1} - h dV/dq(q_{t-1/2}; u_t),
+        q_t = q_{t-1/2} + h/2 dT/dp(p_t).
+    """
+
+    name: ClassVar[str] = "leapfrog"
+    reversible: ClassVar[bool] = True
+    symplectic: ClassVar[bool] = True
+
+    def step(self, system: System, params: Params, state: State, drive_input: jax.Array, step_size: jax.Array,
+             damping: jax.Array) -> tuple[State, jax.Array]:
+        """Drift-kick-drift; returns the new state and the half-step position."""
+        half = 0.5 * step_size
+        friction = jnp.exp(-damping * half)
+        half_position = state.position + half * velocity(system, state.momentum, params)
+        momentum = friction * state.momentum
+        momentum = momentum + step_size * force(system, half_position, params, drive_input)
+        momentum = friction * momentum
+        position = half_position + half * velocity(system, momentum, params)
+        return State(position, momentum), half_position
+
+    def kinetic_action(self, system: System, before: State, after: State, params: Params) -> jax.Array:
+        """The mean of T at the momenta held during the two drifts (exact for the splitting)."""
+        return 0.5 * (system.kinetic(before.momentum, params) + system.kinetic(after.momentum, params))
 
 
 def _vector_field(system: System, params: Params, state: State, drive_input: jax.Array, damping: jax.Array) -> State:
+    """(dq/dt, dp/dt) = (dT/dp, -dV/dq - gamma p)."""
     momentum_rate = force(system, state.position, params, drive_input) - damping * state.momentum
     return State(velocity(system, state.momentum, params), momentum_rate)
 
 
-def _euler(system: System, params: Params, state: State, drive_input: jax.Array, step_size: jax.Array,
-           damping: jax.Array) -> State:
-    rate = _vector_field(system, params, state, drive_input, damping)
-    return State(state.position + step_size * rate.position, state.momentum + step_size * rate.momentum)
+def _midpoint(before: State, after: State) -> jax.Array:
+    """Where the explicit (non-splitting) steps report their force evaluation: the mean of the end positions."""
+    return 0.5 * (before.position + after.position)
 
 
-def _rk4(system: System, params: Params, state: State, drive_input: jax.Array, step_size: jax.Array,
-         damping: jax.Array) -> State:
-    def shifted(rate: State, scale: jax.Array) -> State:
-        return State(state.position + scale * rate.position, state.momentum + scale * rate.momentum)
+@dataclass(frozen=True)
+class Euler(Integrator):
+    """Explicit Euler: Phi_t = Phi_{t-1} + h f(Phi_{t-1}). Neither reversible nor symplectic."""
 
-    k1 = _vector_field(system, params, state, drive_input, damping)
-    k2 = _vector_field(system, params, shifted(k1, 0.5 * step_size), drive_input, damping)
-    k3 = _vector_field(system, params, shifted(k2, 0.5 * step_size), drive_input, damping)
-    k4 = _vector_field(system, params, shifted(k3, step_size), drive_input, damping)
-    combined = State(
-        (k1.position + 2 * k2.position + 2 * k3.position + k4.position) / 6,
-        (k1.momentum + 2 * k2.momentum + 2 * k3.momentum + k4.momentum) / 6,
-    )
-    return shifted(combined, step_size)
+    name: ClassVar[str] = "euler"
+    reversible: ClassVar[bool] = False
+    symplectic: ClassVar[bool] = False
+
+    def step(self, system: System, params: Params, state: State, drive_input: jax.Array, step_size: jax.Array,
+             damping: jax.Array) -> tuple[State, jax.Array]:
+        rate = _vector_field(system, params, state, drive_input, damping)
+        new_state = State(state.position + step_size * rate.position, state.momentum + step_size * rate.momentum)
+        return new_state, _midpoint(state, new_state)
 
 
-def step(system: System, params: Params, state: State, drive_input: jax.Array, step_size: jax.Array,
-         damping: jax.Array, integrator: str = "leapfrog") -> tuple[State, jax.Array]:
-    """One integrator step with the input held fixed; returns (new state, force-evaluation position).
+@dataclass(frozen=True)
+class RK4(Integrator):
+    """Classical fourth-order Runge-Kutta: accurate, but neither reversible nor symplectic."""
 
-    The second value is where the step evaluated the potential: the half-step position for the
-    leapfrog, the mean of the two end positions for the non-reversible integrators.
-    """
-    if integrator == "leapfrog":
-        return _leapfrog(system, params, state, drive_input, step_size, damping)
-    if integrator == "euler":
-        new_state = _euler(system, params, state, drive_input, step_size, damping)
-    elif integrator == "rk4":
-        new_state = _rk4(system, params, state, drive_input, step_size, damping)
-    else:
-        check_integrator(integrator)
-        raise AssertionError("unreachable")
-    return new_state, 0.5 * (state.position + new_state.position)
+    name: ClassVar[str] = "rk4"
+    reversible: ClassVar[bool] = False
+    symplectic: ClassVar[bool] = False
+
+    def step(self, system: System, params: Params, state: State, drive_input: jax.Array, step_size: jax.Array,
+             damping: jax.Array) -> tuple[State, jax.Array]:
+        def shifted(rate: State, scale: jax.Array) -> State:
+            return State(state.position + scale * rate.position, state.momentum + scale * rate.momentum)
+
+        k1 = _vector_field(system, params, state, drive_input, damping)
+        k2 = _vector_field(system, params, shifted(k1, 0.5 * step_size), drive_input, damping)
+        k3 = _vector_field(system, params, shifted(k2, 0.5 * step_size), drive_input, damping)
+        k4 = _vector_field(system, params, shifted(k3, step_size), drive_input, damping)
+        combined = State(
+            (k1.position + 2 * k2.position + 2 * k3.position + k4.position) / 6,
+            (k1.momentum + 2 * k2.momentum + 2 * k3.momentum + k4.momentum) / 6,
+        )
+        new_state = shifted(combined, step_size)
+        return new_state, _midpoint(state, new_state)
+
+
+#: The default integrator: the only reversible one.
+LEAPFROG: Integrator = Leapfrog()
+#: Integrators by name (the names presets, URLs and the command line use).
+INTEGRATORS: Mapping[str, Integrator] = MappingProxyType({
+    integrator.name: integrator for integrator in (LEAPFROG, Euler(), RK4())
+})
+REVERSIBLE_INTEGRATORS: tuple[str, ...] = tuple(name for name, value in INTEGRATORS.items() if value.reversible)
+
+
+def integrator_named(name: str) -> Integrator:
+    """The integrator registered under ``name``; an unknown name raises ValueError with the valid ones."""
+    try:
+        return INTEGRATORS[name]
+    except KeyError:
+        raise ValueError(f"unknown integrator {name!r}; choose one of {list(INTEGRATORS)}") from None
+
+
+def ensure_integrator(integrator: object) -> None:
+    """Raise TypeError unless ``integrator`` is an :class:`Integrator` (look names up with :func:`integrator_named`)."""
+    if not isinstance(integrator, Integrator):
+        raise TypeError(f"integrator must be an Integrator such as INTEGRATORS[name], name one of {list(INTEGRATORS)}; "
+                        f"got {integrator!r}")
+
+
+def check_gradient_point(gradient_point: str) -> None:
+    """Raise ValueError naming the valid gradient points unless ``gradient_point`` is one of them."""
+    if gradient_point not in GRADIENT_POINTS:
+        raise ValueError(f"unknown gradient point {gradient_point!r}; choose one of {list(GRADIENT_POINTS)}")
 
 
 def step_action(system: System, before: State, after: State, force_position: jax.Array, step_size: jax.Array,
-                integrator: str = "leapfrog", gradient_point: str = "half") -> Callable[[Params, jax.Array], jax.Array]:
+                integrator: Integrator = LEAPFROG,
+                gradient_point: str = "half") -> Callable[[Params, jax.Array], jax.Array]:
     """The step's action h H as a function of (theta, u) at a fixed state: its gradient is the step integrand.
 
-    For the leapfrog the kinetic part is read at the momenta held during the two drifts and the
+    The kinetic part is read where the integrator read it (:meth:`Integrator.kinetic_action`), the
     potential part at ``force_position`` (``gradient_point="half"``) or at the new full-step position.
     """
-    if gradient_point not in GRADIENT_POINTS:
-        raise ValueError(f"unknown gradient point {gradient_point!r}; choose one of {list(GRADIENT_POINTS)}")
+    check_gradient_point(gradient_point)
     potential_position = force_position if gradient_point == "half" else after.position
-    if integrator == "leapfrog":
-        def action(theta: Params, drive: jax.Array) -> jax.Array:
-            kinetic = 0.5 * (system.kinetic(before.momentum, theta) + system.kinetic(after.momentum, theta))
-            return step_size * (kinetic + system.potential(potential_position, theta, drive))
-    else:
-        mid_momentum = 0.5 * (before.momentum + after.momentum)
 
-        def action(theta: Params, drive: jax.Array) -> jax.Array:
-            kinetic = system.kinetic(mid_momentum, theta)
-            return step_size * (kinetic + system.potential(potential_position, theta, drive))
+    def action(theta: Params, drive: jax.Array) -> jax.Array:
+        kinetic = integrator.kinetic_action(system, before, after, theta)
+        return step_size * (kinetic + system.potential(potential_position, theta, drive))
 
     return action
 
 
 def step_integrand(system: System, params: Params, before: State, after: State, force_position: jax.Array,
-                   drive_input: jax.Array, step_size: jax.Array, integrator: str = "leapfrog",
+                   drive_input: jax.Array, step_size: jax.Array, integrator: Integrator = LEAPFROG,
                    gradient_point: str = "half") -> tuple[Params, jax.Array]:
     """(h dH/dtheta, h dH/du) for one step: the local partial derivatives of the step's action.
 
@@ -157,7 +228,8 @@ def step_integrand(system: System, params: Params, before: State, after: State, 
 
 def step_integrand_difference(system: System, params: Params, before: State, after: State,
                               force_position: jax.Array, drive_input: jax.Array, step_size: jax.Array,
-                              integrator: str = "leapfrog", gradient_point: str = "half") -> tuple[Params, jax.Array]:
+                              integrator: Integrator = LEAPFROG,
+                              gradient_point: str = "half") -> tuple[Params, jax.Array]:
     """Step integrand of echo 0 minus that of echo 1, for a pair of states (leading axis 2).
 
     The same numbers as the difference of two :func:`step_integrand` calls, but computed as the
@@ -177,12 +249,12 @@ def step_integrand_difference(system: System, params: Params, before: State, aft
 
 
 def simulate(system: System, params: Params, initial: State, inputs: jax.Array, step_size: jax.Array,
-             damping: jax.Array | float = 0.0, integrator: str = "leapfrog") -> State:
+             damping: jax.Array | float = 0.0, integrator: Integrator = LEAPFROG) -> State:
     """Run the system over an input sequence; returns the N+1 states (initial state first)."""
     damping = jnp.asarray(damping, inputs.dtype)
 
     def body(state: State, drive_input: jax.Array) -> tuple[State, State]:
-        new_state, _ = step(system, params, state, drive_input, step_size, damping, integrator)
+        new_state, _ = integrator.step(system, params, state, drive_input, step_size, damping)
         return new_state, new_state
 
     _, states = jax.lax.scan(body, initial, inputs)

@@ -9,22 +9,15 @@ mean squared error (w_t = 1/N), ``final`` looks at the last step only (w_N = 1, 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rhel_viz.core.integrators import State, step
+from rhel_viz.core.integrators import Integrator, State
+from rhel_viz.core.problem import Problem
+from rhel_viz.core.problem import Sequence as Sequence  # re-exported: the data a loss reads
 from rhel_viz.core.systems import Params, System
-
-
-class Sequence(NamedTuple):
-    """What one run sees: inputs u_1..u_N, targets y*_1..y*_N and per-step loss weights w_1..w_N."""
-
-    inputs: jax.Array  # (N, input_size)
-    targets: jax.Array  # (N, output_size)
-    weights: jax.Array  # (N,)
 
 
 def sequence_weights(steps: int) -> np.ndarray:
@@ -63,14 +56,14 @@ def nudge_force(system: System, params: Params, position: jax.Array, drive_input
     return jax.grad(step_loss, argnums=2)(system, params, position, drive_input, target, weight)
 
 
-def trajectory_loss(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array,
-                    damping: jax.Array, integrator: str = "leapfrog") -> jax.Array:
-    """Run forward and sum the weighted per-step losses: the function BPTT differentiates."""
+def trajectory_loss(problem: Problem, integrator: Integrator, damping: jax.Array) -> jax.Array:
+    """Run forward and sum the weighted per-step losses: L of spec b, the function BPTT differentiates."""
+    system, params, initial, data, step_size = problem
 
     def body(carry: tuple[State, jax.Array], per_step: tuple[jax.Array, jax.Array, jax.Array]):
         state, total = carry
         drive_input, target, weight = per_step
-        state, _ = step(system, params, state, drive_input, step_size, damping, integrator)
+        state, _ = integrator.step(system, params, state, drive_input, step_size, damping)
         total = total + step_loss(system, params, state.position, drive_input, target, weight)
         return (state, total), None
 

@@ -16,9 +16,16 @@ the force was evaluated, spec b). The gradient is their difference:
     dL/dtheta ~= [S(+eps) - S_forward] / eps         (one-sided, error O(eps))
 
 and the input gradient at step t is the same difference of h dH/du at echo step k = N - t + 1.
-At eps = 0 the echo is the exact time reverse of the forward run: E_k = Sigma_z Phi_{N-k}.
+
+!!! warning
+    RHEL equals BPTT only up to that truncation error *plus round-off*: the finite difference
+    cancels digits, so its round-off grows as 1/eps (spec f, moment 4; in float64 the best eps is
+    about 1e-4, error about 1e-10). And only for a reversible integrator without friction: at
+    eps = 0 the echo then retraces the forward run, E_k = Sigma_z Phi_{N-k} to round-off; Euler,
+    RK4 or gamma > 0 leave a bias that no eps removes.
+
 The initial-state gradient is read off the end of the echo (spec a, "echo = adjoint"):
-dL/dq_0 = -d(p^e_N)/d eps and dL/dp_0 = -d(q^e_N)/d eps.
+dL/dq_0 = -d(p^e_N)/d eps and dL/dp_0 = -d(q^e_N)/d eps (:func:`costate_from_echoes`).
 
 Nothing here differentiates through time: ``jax.grad`` only takes *local* partial derivatives of
 the energy and of the per-step loss at a fixed state.
@@ -26,31 +33,62 @@ the energy and of the per-step loss at a fixed state.
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from rhel_viz.core.integrators import State, check_integrator, flip, step, step_integrand, step_integrand_difference
-from rhel_viz.core.losses import Sequence, nudge_force, step_loss
+from rhel_viz.core.integrators import (
+    LEAPFROG,
+    Integrator,
+    State,
+    check_gradient_point,
+    ensure_integrator,
+    flip,
+    step_integrand,
+    step_integrand_difference,
+)
+from rhel_viz.core.losses import nudge_force, step_loss
+from rhel_viz.core.problem import Gradients, Problem, cast, scalars, with_scalar_step
 from rhel_viz.core.systems import Params, System
 
 ESTIMATORS: tuple[str, ...] = ("centred", "one-sided")
 
-#: How often each jitted function has been traced (compiled); tests use it to prove reuse.
-TRACE_COUNTS: collections.Counter[str] = collections.Counter()
+@dataclass(frozen=True)
+class RHEL:
+    """The gradient method of spec b: two nudged echoes (``estimator="centred"``, error O(eps^2)) or one
+    echo against the forward pass (``"one-sided"``, error O(eps)); dH/dtheta read at ``gradient_point``.
+
+    A pytree: ``eps`` is its leaf (traced, so changing it never recompiles), ``estimator`` and
+    ``gradient_point`` are static. Use with :func:`rhel_viz.core.problem.gradients`.
+    """
+
+    eps: jax.Array | float = 1e-4
+    estimator: str = "centred"
+    gradient_point: str = "half"
+
+    def __post_init__(self) -> None:
+        if self.estimator not in ESTIMATORS:
+            raise ValueError(f"unknown estimator {self.estimator!r}; choose one of {list(ESTIMATORS)}")
+        check_gradient_point(self.gradient_point)
+
+    def gradients(self, problem: Problem, *, integrator: Integrator = LEAPFROG,
+                  damping: jax.Array | float = 0.0) -> Gradients:
+        """RHEL gradients of the loss (spec b); the loss itself comes from the forward pass.
+
+        Centred: memory does not grow with N beyond the inputs and the input-gradient buffer the
+        echo pair adds into. One-sided: no initial-state gradient (returned as NaN), and it keeps
+        two N-long buffers of h dH/du (the forward pass's and the echo's) to difference them.
+        """
+        ensure_integrator(integrator)
+        eps, damping = scalars(problem.dtype, self.eps, damping)
+        return _rhel_gradients(with_scalar_step(problem), replace(self, eps=eps), damping, integrator)
 
 
-class Gradients(NamedTuple):
-    """The loss and its gradients with respect to parameters, inputs and the initial state."""
-
-    loss: jax.Array
-    params: Params
-    inputs: jax.Array  # (N, input_size)
-    initial_state: State
+jax.tree_util.register_dataclass(RHEL, data_fields=["eps"], meta_fields=["estimator", "gradient_point"])
 
 
 class EchoTrace(NamedTuple):
@@ -78,7 +116,9 @@ class _ForwardPass(NamedTuple):
     step_losses: jax.Array | None
 
 
-class _Echo(NamedTuple):
+class Echo(NamedTuple):
+    """One echo's results: its end state, S(eps), and the per-step h dH/du in forward-time order."""
+
     final_state: State
     param_integrand_sum: Params
     input_integrand: jax.Array  # (N, input_size), in forward-time order
@@ -86,27 +126,22 @@ class _Echo(NamedTuple):
     param_integrand: Params | None
 
 
-def _cast(tree, dtype):
-    return jax.tree.map(lambda leaf: jnp.asarray(leaf).astype(dtype), tree)
+def _forward(problem: Problem, integrator: Integrator, damping: jax.Array, gradient_point: str,
+             with_integrand: bool, with_trajectory: bool) -> _ForwardPass:
+    """The forward pass: final state, loss and the local readout gradients.
 
-
-def scalars(data: Sequence, *values: jax.Array | float) -> tuple[jax.Array, ...]:
-    """Scalars as strongly typed arrays of the data's dtype, so that a Python float and an array
-    give the same traced signature: changing a value never recompiles."""
-    return tuple(jnp.asarray(value, data.inputs.dtype) for value in values)
-
-
-def _forward(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array,
-             damping: jax.Array, integrator: str, gradient_point: str, with_integrand: bool,
-             with_trajectory: bool) -> _ForwardPass:
-    """The forward pass: final state, loss and the local readout gradients, in O(1) memory."""
+    The carry is O(1); what grows with N are the per-step outputs: the readout's input gradients
+    (N, input_size) always, the per-step h dH/du with ``with_integrand`` (one-sided estimator), and
+    the states and losses with ``with_trajectory`` (plots).
+    """
+    system, params, initial, data, step_size = problem
     zero_params = jax.tree.map(jnp.zeros_like, params)
     readout_grad = jax.value_and_grad(step_loss, argnums=(1, 3))
 
     def body(carry, per_step):
         state, loss, readout_sum, integrand_sum = carry
         drive_input, target, weight = per_step
-        new_state, force_position = step(system, params, state, drive_input, step_size, damping, integrator)
+        new_state, force_position = integrator.step(system, params, state, drive_input, step_size, damping)
         loss_t, (param_grad, input_grad) = readout_grad(system, params, new_state.position, drive_input, target, weight)
         readout_sum = jax.tree.map(jnp.add, readout_sum, param_grad)
         outputs = {"readout_input": input_grad}
@@ -160,7 +195,7 @@ def cotangent_nudge(position: jax.Array, drive_input: jax.Array, cotangent: jax.
 
 def _echo_step(system: System, params: Params, state: State, drive_input: jax.Array, loss_data: Any,
                nudge_rule: NudgeRule, step_size: jax.Array, damping: jax.Array, eps: jax.Array,
-               integrator: str) -> tuple[State, State, jax.Array]:
+               integrator: Integrator) -> tuple[State, State, jax.Array]:
     """One echo iteration: nudge with the loss of this forward step, then step with its input.
 
     Returns (nudged state, new state, force-evaluation position); the one body that both
@@ -168,13 +203,13 @@ def _echo_step(system: System, params: Params, state: State, drive_input: jax.Ar
     """
     g = nudge_rule(state.position, drive_input, loss_data)
     nudged = State(state.position, state.momentum - eps * g)
-    new_state, force_position = step(system, params, nudged, drive_input, step_size, damping, integrator)
+    new_state, force_position = integrator.step(system, params, nudged, drive_input, step_size, damping)
     return nudged, new_state, force_position
 
 
 def echo(system: System, params: Params, final_state: State, inputs: jax.Array, nudge_data: Any,
-         nudge_rule: NudgeRule, step_size: jax.Array, damping: jax.Array, eps: jax.Array, integrator: str,
-         gradient_point: str = "half", with_trajectory: bool = False) -> _Echo:
+         nudge_rule: NudgeRule, step_size: jax.Array, damping: jax.Array, eps: jax.Array, integrator: Integrator,
+         gradient_point: str = "half", with_trajectory: bool = False) -> Echo:
     """One nudged echo from the flipped final state, with the index alignment of spec b.
 
     ``nudge_data`` holds per-step loss data (leading axis N) and ``nudge_rule(q, u_t, data_t)``
@@ -206,7 +241,7 @@ def echo(system: System, params: Params, final_state: State, inputs: jax.Array, 
         trajectory = jax.tree.map(lambda before, last: jnp.concatenate([before[::-1], last[None]]),
                                   outputs["nudged_state"], end)
         param_integrand = jax.tree.map(lambda leaf: leaf[::-1], outputs["param_integrand"])
-    return _Echo(end, integrand_sum, outputs["input_integrand"], trajectory, param_integrand)
+    return Echo(end, integrand_sum, outputs["input_integrand"], trajectory, param_integrand)
 
 
 class EchoPair(NamedTuple):
@@ -218,8 +253,9 @@ class EchoPair(NamedTuple):
 
 
 def echo_pair(system: System, params: Params, final_state: State, inputs: jax.Array, nudge_data: Any,
-              nudge_rule: NudgeRule, step_size: jax.Array, damping: jax.Array, eps: jax.Array, integrator: str,
-              gradient_point: str = "half", input_gradients: jax.Array | None = None) -> EchoPair:
+              nudge_rule: NudgeRule, step_size: jax.Array, damping: jax.Array, eps: jax.Array,
+              integrator: Integrator, gradient_point: str = "half",
+              input_gradients: jax.Array | None = None) -> EchoPair:
     """The +eps and -eps echoes in ONE scan whose body steps both (``vmap`` over the pair): spec b.
 
     Memory is what makes RHEL worth having (spec f, teaching moment 7), so nothing per step is kept
@@ -255,102 +291,86 @@ def echo_pair(system: System, params: Params, final_state: State, inputs: jax.Ar
     return EchoPair(ends, param_gradients, input_buffer)
 
 
-def _combine(forward: _ForwardPass, plus: _Echo, minus_or_reference, eps: jax.Array, one_sided: bool) -> Gradients:
-    """Turn echo differences into gradients (centred, or one-sided against the forward pass)."""
-    if one_sided:
-        ref_params, ref_inputs = forward.param_integrand_sum, forward.input_integrand
-        scale = 1.0 / eps
-        param_diff = jax.tree.map(jnp.subtract, plus.param_integrand_sum, ref_params)
-        input_diff = plus.input_integrand - ref_inputs
-        initial_state = None
-    else:
-        minus = minus_or_reference
-        scale = 0.5 / eps
-        param_diff = jax.tree.map(jnp.subtract, plus.param_integrand_sum, minus.param_integrand_sum)
-        input_diff = plus.input_integrand - minus.input_integrand
-        initial_state = State(
-            position=-(plus.final_state.momentum - minus.final_state.momentum) * scale,
-            momentum=-(plus.final_state.position - minus.final_state.position) * scale,
-        )
+def costate_from_echoes(plus: State, minus: State, eps: jax.Array) -> State:
+    """The adjoint read from the +eps and -eps echoes (spec a, "echo = adjoint"): lambda = J Sigma_z (E+ - E-)/(2 eps),
+
+        dL/dq = -(p+ - p-) / (2 eps),   dL/dp = -(q+ - q-) / (2 eps),
+
+    for echo states at the same echo step (after its nudge); at the end of the echo, the
+    initial-state gradient dL/dPhi_0.
+    """
+    scale = 0.5 / eps
+    return State(position=-(plus.momentum - minus.momentum) * scale,
+                 momentum=-(plus.position - minus.position) * scale)
+
+
+def _loss_echo(problem: Problem, final_state: State, damping: jax.Array, eps: jax.Array, integrator: Integrator,
+               gradient_point: str, with_trajectory: bool) -> Echo:
+    """One echo of the problem's own readout loss (its nudges g_t = dl_t/dq)."""
+    system, params, _, data, step_size = problem
+    return echo(system, params, final_state, data.inputs, (data.targets, data.weights), loss_nudge(system, params),
+                step_size, damping, eps, integrator, gradient_point, with_trajectory=with_trajectory)
+
+
+def _one_sided_gradients(problem: Problem, eps: jax.Array, damping: jax.Array, integrator: Integrator,
+                         gradient_point: str) -> Gradients:
+    """[S(+eps) - S_forward] / eps (error O(eps)); the initial-state gradient is not available (NaN)."""
+    forward = _forward(problem, integrator, damping, gradient_point, with_integrand=True, with_trajectory=False)
+    plus = _loss_echo(problem, forward.final_state, damping, eps, integrator, gradient_point, with_trajectory=False)
+    scale = 1.0 / eps
+    param_diff = jax.tree.map(jnp.subtract, plus.param_integrand_sum, forward.param_integrand_sum)
     params = jax.tree.map(lambda readout, diff: readout + scale * diff, forward.readout_param_grads, param_diff)
-    inputs = forward.readout_input_grads + scale * input_diff
-    if initial_state is None:
-        nan = jax.tree.map(lambda leaf: jnp.full_like(leaf, jnp.nan), forward.final_state)
-        initial_state = nan
-    return Gradients(forward.loss, params, inputs, initial_state)
+    inputs = forward.readout_input_grads + scale * (plus.input_integrand - forward.input_integrand)
+    nan = jax.tree.map(lambda leaf: jnp.full_like(leaf, jnp.nan), forward.final_state)
+    return Gradients(forward.loss, params, inputs, nan)
 
 
-def _validate(integrator: str, estimator: str) -> None:
-    check_integrator(integrator)
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"unknown estimator {estimator!r}; choose one of {list(ESTIMATORS)}")
-
-
-@partial(jax.jit, static_argnames=("system", "integrator", "estimator", "gradient_point"))
-def _rhel_gradients(system, params, initial, data, step_size, eps, damping, integrator, estimator, gradient_point):
-    TRACE_COUNTS["rhel_gradients"] += 1
-    dtype = data.inputs.dtype
-    params, initial, step_size, eps, damping = _cast((params, initial, step_size, eps, damping), dtype)
-    one_sided = estimator == "one-sided"
-    forward = _forward(system, params, initial, data, step_size, damping, integrator, gradient_point,
-                       with_integrand=one_sided, with_trajectory=False)
-    if not one_sided:
-        return _centred_gradients(system, params, data, step_size, eps, damping, integrator, gradient_point, forward)
-    single = jax.vmap(
-        lambda e: echo(system, params, forward.final_state, data.inputs, (data.targets, data.weights),
-                       loss_nudge(system, params), step_size, damping, e, integrator, gradient_point,
-                       with_trajectory=False)
-    )(jnp.stack([eps]))
-    return _combine(forward, jax.tree.map(lambda leaf: leaf[0], single), None, eps, one_sided=True)
-
-
-def _centred_gradients(system: System, params: Params, data: Sequence, step_size: jax.Array, eps: jax.Array,
-                       damping: jax.Array, integrator: str, gradient_point: str, forward: _ForwardPass) -> Gradients:
+def _centred_gradients(problem: Problem, eps: jax.Array, damping: jax.Array, integrator: Integrator,
+                       gradient_point: str) -> Gradients:
     """Centred RHEL from the paired echo; the readout's input gradients are the buffer it adds into."""
+    system, params, _, data, step_size = problem
+    forward = _forward(problem, integrator, damping, gradient_point, with_integrand=False, with_trajectory=False)
     pair = echo_pair(system, params, forward.final_state, data.inputs, (data.targets, data.weights),
                      loss_nudge(system, params), step_size, damping, eps, integrator, gradient_point,
                      input_gradients=forward.readout_input_grads)
-    scale = 0.5 / eps
     ends = pair.final_states
-    initial_state = State(position=-(ends.momentum[0] - ends.momentum[1]) * scale,
-                          momentum=-(ends.position[0] - ends.position[1]) * scale)
+    initial_state = costate_from_echoes(jax.tree.map(lambda leaf: leaf[0], ends),
+                                        jax.tree.map(lambda leaf: leaf[1], ends), eps)
     params_grad = jax.tree.map(jnp.add, forward.readout_param_grads, pair.param_gradients)
     return Gradients(forward.loss, params_grad, pair.input_gradients, initial_state)
 
 
-def rhel_gradients(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array | float,
-                   eps: jax.Array | float, damping: jax.Array | float = 0.0, *, integrator: str = "leapfrog",
-                   estimator: str = "centred", gradient_point: str = "half") -> Gradients:
-    """RHEL gradients of the loss (spec b), in memory that does not grow with N beyond the inputs.
-
-    ``estimator="centred"`` runs the +eps and -eps echoes (error O(eps^2)); ``"one-sided"`` runs one
-    echo and references the forward pass (error O(eps); no initial-state gradient, returned as NaN).
-    Scalars (step size, eps, damping) are traced: changing them never recompiles.
-    """
-    _validate(integrator, estimator)
-    step_size, eps, damping = scalars(data, step_size, eps, damping)
-    return _rhel_gradients(system, params, initial, data, step_size, eps, damping, integrator, estimator,
-                           gradient_point)
+@partial(jax.jit, static_argnames=("integrator",))
+def _rhel_gradients(problem: Problem, method: RHEL, damping: jax.Array, integrator: Integrator) -> Gradients:
+    problem, eps, damping = cast((problem, method.eps, damping), problem.dtype)
+    estimate = _one_sided_gradients if method.estimator == "one-sided" else _centred_gradients
+    return estimate(problem, eps, damping, integrator, method.gradient_point)
 
 
-@partial(jax.jit, static_argnames=("system", "integrator", "gradient_point"))
-def _rhel_trace(system, params, initial, data, step_size, eps, damping, integrator, gradient_point):
-    TRACE_COUNTS["rhel_trace"] += 1
-    dtype = data.inputs.dtype
-    params, initial, step_size, eps, damping = _cast((params, initial, step_size, eps, damping), dtype)
-    forward = _forward(system, params, initial, data, step_size, damping, integrator, gradient_point,
-                       with_integrand=False, with_trajectory=True)
+def rhel_gradients(problem: Problem, eps: jax.Array | float, *, integrator: Integrator = LEAPFROG,
+                   damping: jax.Array | float = 0.0, estimator: str = "centred",
+                   gradient_point: str = "half") -> Gradients:
+    """``gradients(problem, RHEL(eps, estimator, gradient_point), ...)``: see :meth:`RHEL.gradients`."""
+    return RHEL(eps, estimator, gradient_point).gradients(problem, integrator=integrator, damping=damping)
+
+
+@partial(jax.jit, static_argnames=("integrator", "gradient_point"))
+def _rhel_trace(problem: Problem, eps: jax.Array, damping: jax.Array, integrator: Integrator,
+                gradient_point: str) -> EchoTrace:
+    problem, eps, damping = cast((problem, eps, damping), problem.dtype)
+    forward = _forward(problem, integrator, damping, gradient_point, with_integrand=False, with_trajectory=True)
     eps_values = jnp.stack([jnp.zeros_like(eps), eps, -eps])
-    echoes = jax.vmap(
-        lambda e: echo(system, params, forward.final_state, data.inputs, (data.targets, data.weights),
-                     loss_nudge(system, params), step_size, damping, e, integrator, gradient_point,
-                     with_trajectory=True)
-    )(eps_values)
+    echoes = jax.vmap(lambda e: _loss_echo(problem, forward.final_state, damping, e, integrator, gradient_point,
+                                           with_trajectory=True))(eps_values)
     plus = jax.tree.map(lambda leaf: leaf[1], echoes)
     minus = jax.tree.map(lambda leaf: leaf[2], echoes)
-    gradients = _combine(forward, plus, minus, eps, one_sided=False)
+    scale = 0.5 / eps
+    param_diff = jax.tree.map(jnp.subtract, plus.param_integrand_sum, minus.param_integrand_sum)
+    params = jax.tree.map(lambda readout, diff: readout + scale * diff, forward.readout_param_grads, param_diff)
+    inputs = forward.readout_input_grads + scale * (plus.input_integrand - minus.input_integrand)
+    initial_state = costate_from_echoes(plus.final_state, minus.final_state, eps)
     return EchoTrace(
-        gradients=gradients,
+        gradients=Gradients(forward.loss, params, inputs, initial_state),
         forward=forward.trajectory,
         echoes=echoes.trajectory,
         echo_param_integrand=echoes.param_integrand,
@@ -359,13 +379,17 @@ def _rhel_trace(system, params, initial, data, step_size, eps, damping, integrat
     )
 
 
-def rhel_trace(system: System, params: Params, initial: State, data: Sequence, step_size: jax.Array | float,
-               eps: jax.Array | float, damping: jax.Array | float = 0.0, *, integrator: str = "leapfrog",
-               gradient_point: str = "half") -> EchoTrace:
-    """Centred RHEL plus the trajectories for plots: forward, echo at 0, +eps and -eps (O(N) memory)."""
-    check_integrator(integrator)
-    step_size, eps, damping = scalars(data, step_size, eps, damping)
-    return _rhel_trace(system, params, initial, data, step_size, eps, damping, integrator, gradient_point)
+def rhel_trace(problem: Problem, eps: jax.Array | float, *, integrator: Integrator = LEAPFROG,
+               damping: jax.Array | float = 0.0, gradient_point: str = "half") -> EchoTrace:
+    """Centred RHEL plus the trajectories for plots: forward, echo at 0, +eps and -eps (O(N) memory).
+
+    The same gradients as ``RHEL(eps).gradients`` up to round-off (the three echoes run as separate
+    scans here, not as one paired scan).
+    """
+    ensure_integrator(integrator)
+    check_gradient_point(gradient_point)
+    eps, damping = scalars(problem.dtype, eps, damping)
+    return _rhel_trace(with_scalar_step(problem), eps, damping, integrator, gradient_point)
 
 
 def echo_retrace_error(trace: EchoTrace) -> jax.Array:

@@ -2,8 +2,8 @@
 
 The truncation error of the centred estimator falls as eps^2 (one-sided: eps) while the round-off
 of the finite difference grows as 1/eps, so the relative error against BPTT is U-shaped in eps
-(spec f, teaching moment 4). The sweep reuses the jitted body of :func:`rhel_viz.core.rhel.rhel_gradients`
-(eps is a traced argument, so ``jax.vmap`` batches only the echoes; the forward pass runs once).
+(spec f, teaching moment 4). The sweep vmaps :meth:`rhel_viz.core.rhel.RHEL.gradients` over eps (a
+traced leaf of the method, so ``jax.vmap`` batches only the echoes; the forward pass runs once).
 """
 
 from __future__ import annotations
@@ -14,41 +14,38 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rhel_viz.core.integrators import State, check_integrator
-from rhel_viz.core.losses import Sequence
-from rhel_viz.core.rhel import ESTIMATORS, TRACE_COUNTS, Gradients, _rhel_gradients
-from rhel_viz.core.systems import Params, System
+from rhel_viz.core.integrators import LEAPFROG, Integrator, ensure_integrator
+from rhel_viz.core.problem import Gradients, Problem, scalars, with_scalar_step
+from rhel_viz.core.rhel import RHEL
+from rhel_viz.core.systems import Params
 
 #: Default grid: 23 values from 1e-12 to 1e-1, two per decade.
 DEFAULT_EPS_GRID: np.ndarray = np.logspace(-12, -1, 23)
 
 
-@partial(jax.jit, static_argnames=("system", "integrator", "estimator", "gradient_point"))
-def _rhel_gradients_over_eps(system, params, initial, data, step_size, eps_values, damping, integrator, estimator,
-                             gradient_point):
-    TRACE_COUNTS["rhel_gradients_over_eps"] += 1
+@partial(jax.jit, static_argnames=("integrator",))
+def _rhel_gradients_over_eps(problem: Problem, methods: RHEL, damping: jax.Array, integrator: Integrator) -> Gradients:
+    """``methods`` holds an array of eps values (its leaf) and the estimator and gradient point they share."""
 
     def at(eps: jax.Array) -> Gradients:
-        return _rhel_gradients(system, params, initial, data, step_size, eps, damping, integrator, estimator,
-                               gradient_point)
+        return RHEL(eps, methods.estimator, methods.gradient_point).gradients(problem, integrator=integrator,
+                                                                              damping=damping)
 
-    return jax.vmap(at)(eps_values.astype(data.inputs.dtype))
+    return jax.vmap(at)(methods.eps)
 
 
-def rhel_gradients_over_eps(system: System, params: Params, initial: State, data: Sequence,
-                            step_size: jax.Array | float, eps_values: jax.Array | np.ndarray,
-                            damping: jax.Array | float = 0.0, *, integrator: str = "leapfrog",
+def rhel_gradients_over_eps(problem: Problem, eps_values: jax.Array | np.ndarray, *,
+                            integrator: Integrator = LEAPFROG, damping: jax.Array | float = 0.0,
                             estimator: str = "centred", gradient_point: str = "half") -> Gradients:
     """RHEL gradients for every eps in ``eps_values`` (leading axis), in one compiled call.
 
-    Equivalent to ``[rhel_gradients(..., eps) for eps in eps_values]`` stacked; the computation
-    runs in the dtype of ``data`` (eps values are cast to it).
+    Equivalent to ``[RHEL(eps, estimator, gradient_point).gradients(problem, ...) for eps in eps_values]``
+    stacked; the computation runs in the dtype of ``problem.data`` (eps values are cast to it).
     """
-    check_integrator(integrator)
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"unknown estimator {estimator!r}; choose one of {list(ESTIMATORS)}")
-    return _rhel_gradients_over_eps(system, params, initial, data, step_size, jnp.asarray(eps_values), damping,
-                                    integrator, estimator, gradient_point)
+    ensure_integrator(integrator)
+    (damping,) = scalars(problem.dtype, damping)
+    methods = RHEL(jnp.asarray(eps_values).astype(problem.dtype), estimator, gradient_point)
+    return _rhel_gradients_over_eps(with_scalar_step(problem), methods, damping, integrator)
 
 
 def relative_errors_over_eps(estimates: Params, reference: Params) -> np.ndarray:

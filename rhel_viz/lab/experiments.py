@@ -11,11 +11,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from rhel_viz.core.adjoint import bptt_costates, echo_costates
-from rhel_viz.core.bptt import bptt_gradients
-from rhel_viz.core.integrators import GRADIENT_POINTS, INTEGRATORS, State, flip
+from rhel_viz.core.bptt import BPTT
+from rhel_viz.core.integrators import GRADIENT_POINTS, INTEGRATORS, State, flip, integrator_named
 from rhel_viz.core.losses import Sequence, nudge_force, step_loss
 from rhel_viz.core.metrics import agreement
-from rhel_viz.core.rhel import ESTIMATORS, echo_retrace_error, rhel_gradients, rhel_trace
+from rhel_viz.core.problem import gradients
+from rhel_viz.core.rhel import ESTIMATORS, RHEL, echo_retrace_error, rhel_trace
 from rhel_viz.core.sweeps import DEFAULT_EPS_GRID, relative_errors_over_eps, rhel_gradients_over_eps
 from rhel_viz.core.systems import MassSpringChain, Params, System, energy, max_frequency
 from rhel_viz.lab import guards
@@ -61,7 +62,7 @@ class GradientLabSettings:
 
     eps: float = setting(DEFAULT_EPS, NUDGING)
     damping: float = setting(0.0, Range("friction γ", 0.0, 1.0))
-    integrator: str = setting("leapfrog", OneOf("integrator", INTEGRATORS))
+    integrator: str = setting("leapfrog", OneOf("integrator", tuple(INTEGRATORS)))
     gradient_point: str = setting("half", OneOf("gradient point", GRADIENT_POINTS))
     estimator: str = setting("centred", OneOf("estimator", ESTIMATORS))
 
@@ -138,16 +139,14 @@ def run_gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> di
     _guard(config, "gradient lab", settings.eps, settings.damping, settings.integrator, settings.estimator,
            settings.gradient_point)
     problem = build_problem(config)
-    args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
-    trace = rhel_trace(*args, settings.eps, settings.damping, integrator=settings.integrator,
-                       gradient_point=settings.gradient_point)
+    physics = {"integrator": integrator_named(settings.integrator), "damping": settings.damping}
+    trace = rhel_trace(problem, settings.eps, gradient_point=settings.gradient_point, **physics)
     if settings.estimator == "centred":
         rhel = trace.gradients
     else:
-        rhel = rhel_gradients(*args, settings.eps, settings.damping, integrator=settings.integrator,
-                              estimator=settings.estimator, gradient_point=settings.gradient_point)
-    bptt = bptt_gradients(*args, settings.damping, integrator=settings.integrator)
-    bptt_costate = bptt_costates(*args, settings.damping, integrator=settings.integrator)
+        rhel = gradients(problem, RHEL(settings.eps, settings.estimator, settings.gradient_point), **physics)
+    bptt = gradients(problem, BPTT(), **physics)
+    bptt_costate = bptt_costates(problem, **physics)
     echo_costate = echo_costates(trace, settings.eps)
 
     rhel_params, bptt_params = _numpy(rhel.params), _numpy(bptt.params)
@@ -208,19 +207,16 @@ def run_eps_sweep(config: ProblemConfig, settings: GradientLabSettings,
     """
     _guard(config, "eps sweep", None, settings.damping, settings.integrator, settings.estimator,
            settings.gradient_point)
+    physics = {"integrator": integrator_named(settings.integrator), "damping": settings.damping}
     reference_problem = build_problem(replace(config, dtype="float64"))
-    args = (reference_problem.system, reference_problem.params, reference_problem.initial,
-            reference_problem.data, reference_problem.step_size)
-    reference = _numpy(bptt_gradients(*args, settings.damping, integrator=settings.integrator).params)
+    reference = _numpy(gradients(reference_problem, BPTT(), **physics).params)
     errors = {}
     for dtype in SWEEP_DTYPES:
         problem = build_problem(replace(config, dtype=dtype))
         for estimator in ESTIMATORS:
-            gradients = rhel_gradients_over_eps(
-                problem.system, problem.params, problem.initial, problem.data, problem.step_size, eps_values,
-                settings.damping, integrator=settings.integrator, estimator=estimator,
-                gradient_point=settings.gradient_point)
-            errors[(dtype, estimator)] = relative_errors_over_eps(_numpy(gradients.params), reference)
+            swept = rhel_gradients_over_eps(problem, eps_values, estimator=estimator,
+                                            gradient_point=settings.gradient_point, **physics)
+            errors[(dtype, estimator)] = relative_errors_over_eps(_numpy(swept.params), reference)
     finite = any(bool(np.isfinite(values).any()) for values in errors.values())
     return {"eps": np.asarray(eps_values, np.float64), "errors": errors, "finite": finite}
 
@@ -299,7 +295,7 @@ def _echo_diagnostics(system: System, params: Params, forward: State, echoes: St
     retrace_error = jnp.maximum(jnp.max(jnp.abs(free_echo.position - mirrored.position), axis=-1),
                                 jnp.max(jnp.abs(free_echo.momentum - mirrored.momentum), axis=-1))
 
-    # The nudge after echo step k uses the loss of forward step N - k (none for k = N, as in rhel._echo).
+    # The nudge after echo step k uses the loss of forward step N - k (none for k = N, as in rhel.echo).
     def padded_reversed(values: jax.Array) -> jax.Array:
         return jnp.concatenate([jnp.zeros_like(values[:1]), values])[::-1]
 
@@ -322,8 +318,7 @@ def run_echo_view(config: ProblemConfig, eps: float, damping: float = 0.0,
     """Forward run, echoes at 0/+eps/-eps and their energies and retrace error (no BPTT: it is not drawn)."""
     _guard(config, "echo view", eps, damping, integrator)
     problem = build_problem(config)
-    trace = rhel_trace(problem.system, problem.params, problem.initial, problem.data, problem.step_size, eps,
-                       damping, integrator=integrator)
+    trace = rhel_trace(problem, eps, integrator=integrator_named(integrator), damping=damping)
     diagnostics = _echo_diagnostics(problem.system, problem.params, trace.forward, trace.echoes, problem.data)
     forward_energy, echo_energy, retrace_error, nudge_direction, omega_max = _numpy(diagnostics)
     params = _numpy(problem.params)

@@ -2,21 +2,21 @@
 
 A :class:`ProblemConfig` is the typed, serialisable description of one experiment (what the CLI
 flags and the page widgets set); every field carries its rule (:mod:`rhel_viz.lab.rules`), checked when
-the config is made. :func:`build_problem` turns a config into arrays of the chosen dtype.
+the config is made. :func:`build_problem` turns a config into a :class:`rhel_viz.core.problem.Problem` of the
+chosen dtype.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from rhel_viz.core.integrators import State
-from rhel_viz.core.losses import LOSSES, Sequence, loss_weights
-from rhel_viz.core.systems import SYSTEMS, Params, System, make_system
+from rhel_viz.core.losses import LOSSES, loss_weights
+from rhel_viz.core.problem import Problem, Sequence
+from rhel_viz.core.systems import SYSTEMS, System, make_system
 from rhel_viz.lab.rules import OneOf, Overrides, Range, check_fields, setting
 
 DTYPES: dict[str, type] = {"float32": jnp.float32, "float64": jnp.float64}
@@ -71,16 +71,6 @@ class ProblemConfig:
             return make_system("springs", n_masses=self.n_masses, target_mass=self.n_masses - 1)
         return make_system(self.system, oscillators=self.oscillators, input_size=self.input_size,
                            output_size=self.output_size)
-
-
-class Problem(NamedTuple):
-    """Arrays ready for :func:`rhel_viz.core.rhel.rhel_gradients` and :func:`rhel_viz.core.bptt.bptt_gradients`."""
-
-    system: System
-    params: Params
-    initial: State
-    data: Sequence
-    step_size: jax.Array
 
 
 def _springs_sequence(config: ProblemConfig) -> tuple[np.ndarray, np.ndarray]:

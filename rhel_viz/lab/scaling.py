@@ -76,26 +76,26 @@ def _build(model: str, seq_len: int, method: str):
     import jax
     import jax.numpy as jnp
 
-    from rhel_viz.core import bptt, hssm, rhel
+    from rhel_viz.core import hssm
+    from rhel_viz.core.bptt import BPTT, loss_value
+    from rhel_viz.core.problem import gradients
+    from rhel_viz.core.rhel import RHEL
     from rhel_viz.lab.problems import ProblemConfig, build_problem
 
     if method not in methods_of(model):
         raise ValueError(f"unknown method {method!r} for {model}; choose one of {list(methods_of(model))}")
     dtype = jnp.float32
     eps, step_size = jnp.asarray(EPS, dtype), jnp.asarray(STEP_SIZE, dtype)
-    must_exist = None
+    must_exist, call_kwargs = None, {}
     if model == "hru":
         config = ProblemConfig(system="linear", steps=seq_len, oscillators=HRU_OSCILLATORS, input_size=HRU_WIDTH,
                                output_size=HRU_WIDTH, step_size=STEP_SIZE, dtype=DTYPE)
         problem = build_problem(config)
-        args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
-        damping = jnp.asarray(0.0, dtype)
+        call_kwargs = {"damping": jnp.asarray(0.0, dtype)}  # traced, as in the app (the leapfrog by default)
         if method == "forward":
-            jitted, call_args = bptt._loss_value, (*args, damping, "leapfrog")
-        elif method == "rhel":
-            jitted, call_args = rhel._rhel_gradients, (*args, eps, damping, "leapfrog", "centred", "half")
+            jitted, call_args = jax.jit(loss_value), (problem,)
         else:
-            jitted, call_args = bptt._bptt_gradients, (*args, damping, "leapfrog")
+            jitted, call_args = jax.jit(gradients), (problem, RHEL(eps) if method == "rhel" else BPTT())
         must_exist = hru_must_exist_bytes(seq_len, HRU_WIDTH, HRU_WIDTH, jnp.dtype(dtype).itemsize)
     else:
         config = hssm_config()
@@ -107,10 +107,10 @@ def _build(model: str, seq_len: int, method: str):
         else:
             jitted = hssm.hssm_gradients
             call_args = (config, params, sequence, target, step_size, eps, method)
-    compiled = jitted.lower(*call_args).compile()  # for XLA's memory analysis
+    compiled = jitted.lower(*call_args, **call_kwargs).compile()  # for XLA's memory analysis
 
     def run() -> None:
-        jax.block_until_ready(jitted(*call_args))  # the jit cache holds the same executable
+        jax.block_until_ready(jitted(*call_args, **call_kwargs))  # the jit cache holds the same executable
 
     return run, compiled, must_exist
 

@@ -23,11 +23,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from rhel_viz.core.bptt import bptt_gradients
+from rhel_viz.core.bptt import BPTT
 from rhel_viz.core.integrators import State, simulate
 from rhel_viz.core.losses import Sequence
 from rhel_viz.core.metrics import cosine
-from rhel_viz.core.rhel import rhel_gradients
+from rhel_viz.core.problem import Problem, gradients
+from rhel_viz.core.rhel import RHEL
 from rhel_viz.core.systems import Params, System
 from rhel_viz.lab import guards
 from rhel_viz.lab.experiments import DEFAULT_EPS, NUDGING
@@ -143,13 +144,11 @@ def batch_at(data: TaskData, step: int) -> Sequence:
 def _batch_gradients(method: str, system: System, params: Params, initial: State, batch: Sequence,
                      step_size: jax.Array, eps: jax.Array) -> tuple[jax.Array, Params]:
     """Mean loss and mean parameter gradient over the batch, by RHEL or BPTT."""
-    if method == "rhel":
-        one = lambda data: rhel_gradients(system, params, initial, data, step_size, eps)
-    else:
-        one = lambda data: bptt_gradients(system, params, initial, data, step_size)
-    gradients = jax.vmap(one)(batch)
+    gradient_method = RHEL(eps) if method == "rhel" else BPTT()
+    one = lambda data: gradients(Problem(system, params, initial, data, step_size), gradient_method)
+    per_sample = jax.vmap(one)(batch)
     mean = lambda leaf: jnp.mean(leaf, axis=0)
-    return mean(gradients.loss), jax.tree.map(mean, gradients.params)
+    return mean(per_sample.loss), jax.tree.map(mean, per_sample.params)
 
 
 @partial(jax.jit, static_argnames=("method", "system", "optimiser"))

@@ -63,7 +63,8 @@ def _problem_values(box, defaults) -> dict[str, Any]:
         "damping": box.slider("Friction γ", *_bounds(rules["damping"]), defaults["damping"], 0.01, key="damping",
                               bind="query-params", help="any γ > 0 dissipates energy: the echo no longer retraces"),
         "integrator": box.selectbox("Integrator", integrators, index=_index(integrators, defaults["integrator"]),
-                                    format_func=INTEGRATOR_LABELS.get, key="integrator", bind="query-params"),
+                                    format_func=lambda name: INTEGRATOR_LABELS.get(name, name), key="integrator",
+                                    bind="query-params"),
     }
 
 

@@ -9,11 +9,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rhel_viz import State, energy, flip, make_system, max_frequency, simulate, step
+from rhel_viz import INTEGRATORS, LEAPFROG, State, energy, flip, make_system, max_frequency, simulate
+from rhel_viz.core.integrators import REVERSIBLE_INTEGRATORS, integrator_named
 
 
 @partial(jax.jit, static_argnames=("system", "integrator"))
-def _energies(system, params, initial, inputs, step_size, integrator="leapfrog"):
+def _energies(system, params, initial, inputs, step_size, integrator=LEAPFROG):
     states = simulate(system, params, initial, inputs, step_size, 0.0, integrator)
     return jax.vmap(lambda q, p: energy(system, q, p, params, inputs[0]))(states.position, states.momentum)
 
@@ -47,23 +48,45 @@ def test_leapfrog_energy_error_shrinks_as_h_squared():
 
 def test_euler_energy_drifts():
     system, params, initial = _free_springs()
-    energies = np.asarray(_energies(system, params, initial, jnp.zeros((2000, 1)), jnp.asarray(0.05), "euler"))
+    energies = np.asarray(_energies(system, params, initial, jnp.zeros((2000, 1)), jnp.asarray(0.05),
+                                   INTEGRATORS["euler"]))
     assert energies[-1] > 1.5 * energies[0]  # explicit Euler pumps energy in
 
 
-@pytest.mark.parametrize("name", ["springs", "linear", "nonlinear"])
-def test_leapfrog_step_is_exactly_reversible(name):
+def _step_back_error(name: str, integrator, damping: float = 0.0) -> float:
+    """max |Sigma_z step(Sigma_z step(s)) - s| for one random state: zero for a reversible step."""
     system = make_system(name)
     params = {key: jnp.asarray(value) for key, value in system.default_params(3).items()}
     rng = np.random.default_rng(3)
     size = system.position_size
     state = State(jnp.asarray(rng.normal(size=size)), jnp.asarray(rng.normal(size=size)))
     drive_input = jnp.asarray(rng.normal(size=system.input_size))
-    step_size, damping = jnp.asarray(0.1), jnp.asarray(0.0)
-    forward, _ = step(system, params, state, drive_input, step_size, damping)
-    back, _ = step(system, params, flip(forward), drive_input, step_size, damping)
-    np.testing.assert_allclose(flip(back).position, state.position, atol=1e-14)
-    np.testing.assert_allclose(flip(back).momentum, state.momentum, atol=1e-14)
+    step_size, damping = jnp.asarray(0.1), jnp.asarray(damping)
+    forward, _ = integrator.step(system, params, state, drive_input, step_size, damping)
+    back = flip(integrator.step(system, params, flip(forward), drive_input, step_size, damping)[0])
+    return max(float(jnp.max(jnp.abs(back.position - state.position))),
+               float(jnp.max(jnp.abs(back.momentum - state.momentum))))
+
+
+@pytest.mark.parametrize("name", ["springs", "linear", "nonlinear"])
+def test_leapfrog_step_is_exactly_reversible(name):
+    assert _step_back_error(name, LEAPFROG) < 1e-14
+
+
+@pytest.mark.parametrize("integrator", list(INTEGRATORS.values()), ids=list(INTEGRATORS))
+def test_the_reversible_flag_says_whether_a_step_undoes_itself(integrator):
+    error = _step_back_error("nonlinear", integrator)
+    assert (error < 1e-14) == integrator.reversible, error
+    assert _step_back_error("nonlinear", integrator, damping=0.05) > 1e-6  # friction: no flip undoes it
+    assert (integrator.name in REVERSIBLE_INTEGRATORS) == integrator.reversible
+
+
+def test_integrators_are_static_values_looked_up_by_name():
+    assert integrator_named("leapfrog") is LEAPFROG
+    assert {integrator: integrator.name for integrator in INTEGRATORS.values()}  # hashable: static under jit
+    assert LEAPFROG.reversible and LEAPFROG.symplectic
+    with pytest.raises(ValueError, match="leapfrog"):
+        integrator_named("verlet")
 
 
 def test_stability_limit_of_the_leapfrog():

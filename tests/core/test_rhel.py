@@ -9,11 +9,23 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rhel_viz import bptt_gradients, build_problem, echo_retrace_error, relative_error, rhel_gradients, rhel_trace
-from rhel_viz.core.bptt import loss_value
+from rhel_viz import (
+    BPTT,
+    INTEGRATORS,
+    LEAPFROG,
+    RHEL,
+    build_problem,
+    echo_retrace_error,
+    gradients,
+    relative_error,
+    rhel_gradients,
+    rhel_trace,
+)
+from rhel_viz.core.bptt import bptt_gradients, loss_value
 from rhel_viz.core.metrics import cosine
-from rhel_viz.core.rhel import TRACE_COUNTS
+from rhel_viz.core.problem import Problem
 from rhel_viz.lab.problems import ProblemConfig
+from tests.helpers import compiled_versions
 
 SYSTEMS = ["springs", "linear", "nonlinear"]
 LOSSES = ["sequence", "final"]
@@ -23,10 +35,9 @@ def _problem(system: str, loss: str = "sequence", **changes):
     return build_problem(ProblemConfig(system=system, loss=loss, **changes))
 
 
-def _gradients(problem, eps, damping=0.0, **options):
-    args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
-    rhel = rhel_gradients(*args, eps, damping, **options)
-    bptt = bptt_gradients(*args, damping, integrator=options.get("integrator", "leapfrog"))
+def _gradients(problem, eps, damping=0.0, integrator=LEAPFROG, **options):
+    rhel = gradients(problem, RHEL(eps, **options), integrator=integrator, damping=damping)
+    bptt = gradients(problem, BPTT(), integrator=integrator, damping=damping)
     return rhel, bptt
 
 
@@ -46,7 +57,7 @@ def test_rhel_equals_bptt(system, loss):
 @pytest.mark.parametrize("system", SYSTEMS)
 def test_free_echo_retraces_forward(system):
     problem = _problem(system)
-    trace = rhel_trace(problem.system, problem.params, problem.initial, problem.data, problem.step_size, 1e-3)
+    trace = rhel_trace(problem, 1e-3)
     assert float(echo_retrace_error(trace)) < 1e-12
     # The echo ends where the forward run started (momenta flipped).
     free_end = jax.tree.map(lambda leaf: leaf[0, -1], trace.echoes)
@@ -77,9 +88,8 @@ def test_one_sided_error_falls_as_eps():
 
 def test_damping_breaks_the_echo_but_not_bptt():
     problem = _problem("springs")
-    args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
     damping = 0.05
-    trace = rhel_trace(*args, 1e-4, damping)
+    trace = rhel_trace(problem, 1e-4, damping=damping)
     assert float(echo_retrace_error(trace)) > 1e-2  # friction: no return to the start
     errors = []
     for eps in (1e-3, 1e-4, 1e-5):
@@ -93,8 +103,7 @@ def test_damping_breaks_the_echo_but_not_bptt():
 
     def loss_with(value):
         params = {**problem.params, name: problem.params[name] + value}
-        return float(loss_value(problem.system, params, problem.initial, problem.data, problem.step_size,
-                                jnp.asarray(damping)))
+        return float(loss_value(problem._replace(params=params), damping=jnp.asarray(damping)))
 
     finite_difference = (loss_with(step) - loss_with(-step)) / (2 * step)
     _, bptt = _gradients(problem, 1e-4, damping)
@@ -104,8 +113,7 @@ def test_damping_breaks_the_echo_but_not_bptt():
 @pytest.mark.parametrize("integrator", ["euler", "rk4"])
 def test_non_reversible_integrators_do_not_retrace(integrator):
     problem = _problem("springs", steps=100)
-    trace = rhel_trace(problem.system, problem.params, problem.initial, problem.data, problem.step_size, 1e-4,
-                       integrator=integrator)
+    trace = rhel_trace(problem, 1e-4, integrator=INTEGRATORS[integrator])
     assert float(echo_retrace_error(trace)) > 1e-8
 
 
@@ -141,37 +149,50 @@ def test_bptt_matches_central_finite_differences():
                 trial = flat.copy()
                 trial[index] += sign * step
                 params = {**problem.params, name: jnp.asarray(trial.reshape(np.shape(value)))}
-                shifted.append(float(loss_value(problem.system, params, problem.initial, problem.data,
-                                                problem.step_size, damping)))
+                shifted.append(float(loss_value(problem._replace(params=params), damping=damping)))
             estimate[index] = (shifted[0] - shifted[1]) / (2 * step)
         np.testing.assert_allclose(np.ravel(bptt.params[name]), estimate, rtol=1e-6, atol=1e-9, err_msg=name)
 
 
 def test_changing_values_does_not_recompile():
     problem = _problem("springs")
-    args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
-    rhel_gradients(*args, 1e-4)
-    bptt_gradients(*args)
-    rhel_trace(*args, 1e-4)
-    before = dict(TRACE_COUNTS)
+    rhel_gradients(problem, 1e-4)
+    bptt_gradients(problem)
+    rhel_trace(problem, 1e-4)
+    before = compiled_versions()
     stiffer = {**problem.params, "k_coupling": problem.params["k_coupling"] * 2, "mass": problem.params["mass"] + 1}
     changed = build_problem(dataclasses.replace(ProblemConfig(), step_size=0.05, drive_amplitude=0.3))
     for params in (problem.params, stiffer):
         for eps in (1e-3, 1e-5):
             for step_size in (0.05, 0.2):
-                rhel_gradients(problem.system, params, changed.initial, changed.data, step_size, eps, 0.01)
-                bptt_gradients(problem.system, params, changed.initial, changed.data, step_size, 0.01)
-                rhel_trace(problem.system, params, changed.initial, changed.data, step_size, eps, 0.02)
-    assert dict(TRACE_COUNTS) == before
+                new = Problem(problem.system, params, changed.initial, changed.data, step_size)
+                gradients(new, RHEL(eps), damping=0.01)
+                gradients(new, BPTT(), damping=0.01)
+                rhel_trace(new, eps, damping=0.02)
+    assert compiled_versions() == before
+
+
+def test_methods_are_pytrees_whose_eps_is_traced():
+    problem = _problem("springs", steps=50)
+    assert jax.tree.leaves(RHEL(1e-3, "one-sided")) == [1e-3]  # estimator and gradient point are static
+    assert jax.tree.leaves(BPTT()) == []
+    assert jax.tree.leaves(problem)[0] is jax.tree.leaves(problem.params)[0]  # the system is not a leaf
+    jitted = jax.jit(gradients)
+    for eps in (1e-3, 1e-4):
+        inside = jitted(problem, RHEL(jnp.asarray(eps)))
+        outside = gradients(problem, RHEL(eps))
+        np.testing.assert_allclose(inside.params["k_coupling"], outside.params["k_coupling"], rtol=1e-12)
+    assert jitted._cache_size() == 1  # a new eps is a new value, not a new program
 
 
 def test_unknown_names_raise_with_the_valid_ones():
     problem = _problem("springs", steps=50)
-    args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
-    with pytest.raises(ValueError, match="leapfrog"):
-        rhel_gradients(*args, 1e-4, integrator="verlet")
+    with pytest.raises(TypeError, match="leapfrog"):
+        gradients(problem, RHEL(1e-4), integrator="verlet")
     with pytest.raises(ValueError, match="centred"):
-        rhel_gradients(*args, 1e-4, estimator="backward")
+        RHEL(1e-4, estimator="backward")
+    with pytest.raises(ValueError, match="half"):
+        RHEL(1e-4, gradient_point="quarter")
     with pytest.raises(ValueError, match="springs"):
         build_problem(ProblemConfig(system="pendulum"))
     with pytest.raises(ValueError, match="sequence"):
@@ -180,15 +201,13 @@ def test_unknown_names_raise_with_the_valid_ones():
 
 def test_rhel_memory_does_not_grow_with_state_size():
     """Compiled temp memory per step: RHEL's depends on the inputs only, BPTT's on the stored states."""
-    from rhel_viz.core.bptt import _bptt_gradients
-    from rhel_viz.core.rhel import _rhel_gradients
+    jitted = jax.jit(gradients)
 
     def temp_bytes(oscillators: int, steps: int) -> tuple[int, int]:
         problem = _problem("nonlinear", steps=steps, oscillators=oscillators, input_size=2)
-        args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
         zero = jnp.asarray(0.0)
-        rhel = _rhel_gradients.lower(*args, jnp.asarray(1e-4), zero, "leapfrog", "centred", "half").compile()
-        bptt = _bptt_gradients.lower(*args, zero, "leapfrog").compile()
+        rhel = jitted.lower(problem, RHEL(jnp.asarray(1e-4)), damping=zero).compile()
+        bptt = jitted.lower(problem, BPTT(), damping=zero).compile()
         return rhel.memory_analysis().temp_size_in_bytes, bptt.memory_analysis().temp_size_in_bytes
 
     growth = {}

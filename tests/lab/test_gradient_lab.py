@@ -35,11 +35,10 @@ def test_default_view_agrees_to_1e_7_with_cosine_one():
 
 def test_sweep_matches_one_call_per_eps():
     problem = build_problem(SMALL)
-    args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
     eps_values = np.array([1e-2, 1e-4])
-    swept = rhel_gradients_over_eps(*args, eps_values)
+    swept = rhel_gradients_over_eps(problem, eps_values)
     for i, eps in enumerate(eps_values):
-        single = rhel_gradients(*args, eps)
+        single = rhel_gradients(problem, eps)
         for name in single.params:
             np.testing.assert_allclose(swept.params[name][i], single.params[name], rtol=1e-12, atol=1e-15)
 
@@ -86,15 +85,14 @@ def test_sweep_errors_are_relative_to_the_reference():
 @pytest.mark.parametrize("loss", ["sequence", "final"])
 def test_echo_response_is_the_bptt_adjoint(system, loss):
     problem = build_problem(ProblemConfig(system=system, loss=loss, steps=40))
-    args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
     eps = 1e-5
-    bptt = bptt_costates(*args)
-    echo = echo_costates(rhel_trace(*args, eps), eps)
+    bptt = bptt_costates(problem)
+    echo = echo_costates(rhel_trace(problem, eps), eps)
     for reference, estimate in zip(bptt, echo, strict=True):
         reference, estimate = np.asarray(reference), np.asarray(estimate)
         assert np.max(np.abs(estimate - reference)) < 1e-8 * np.max(np.abs(reference))
     # the end points: lambda_N = (g_N, 0) and lambda_0 = the initial-state gradient
-    initial = bptt_gradients(*args).initial_state
+    initial = bptt_gradients(problem).initial_state
     np.testing.assert_allclose(bptt.position[0], initial.position, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(bptt.momentum[0], initial.momentum, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(bptt.momentum[-1], 0.0, atol=1e-15)
@@ -103,10 +101,9 @@ def test_echo_response_is_the_bptt_adjoint(system, loss):
 def test_adjoint_alignment_is_post_nudge_and_off_by_one_fails():
     """lambda_t matches the echo state *after* its nudge at k = N - t; shifting k by one step does not."""
     problem = build_problem(SMALL)
-    args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
     eps = 1e-5
-    bptt = np.asarray(bptt_costates(*args).position)
-    echo = np.asarray(echo_costates(rhel_trace(*args, eps), eps).position)
+    bptt = np.asarray(bptt_costates(problem).position)
+    echo = np.asarray(echo_costates(rhel_trace(problem, eps), eps).position)
     scale = np.max(np.abs(bptt))
     assert np.max(np.abs(echo - bptt)) < 1e-8 * scale
     assert np.max(np.abs(echo[1:] - bptt[:-1])) > 1e-3 * scale

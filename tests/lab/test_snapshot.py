@@ -41,11 +41,10 @@ def gradients() -> np.lib.npyio.NpzFile:
 
 @pytest.mark.parametrize(("system", "loss"), COMBOS)
 def test_gradients_match_the_snapshot(system, loss, gradients):
-    from rhel_viz import bptt_gradients, rhel_gradients
+    from rhel_viz import BPTT, RHEL
 
     problem = build_problem(ProblemConfig(system=system, loss=loss))
-    args = (problem.system, problem.params, problem.initial, problem.data, problem.step_size)
-    for method, result in (("rhel", rhel_gradients(*args, eps=1e-4)), ("bptt", bptt_gradients(*args))):
+    for method, result in (("rhel", RHEL(eps=1e-4).gradients(problem)), ("bptt", BPTT().gradients(problem))):
         prefix = f"{system}/{loss}/{method}"
         keys = sorted(key.removeprefix(f"{prefix}/params/") for key in gradients.files
                       if key.startswith(f"{prefix}/params/"))
