@@ -103,7 +103,10 @@ def _flatten(params: dict[str, Any]) -> np.ndarray:
 
 
 def diagnose(rhel_values: np.ndarray, bptt_values: np.ndarray, loss: float) -> list[str]:
-    """Reasons why the comparison is meaningless (empty when it is meaningful); keys of ``gradients_messages.md``."""
+    """Reasons why the comparison is meaningless (empty when it is meaningful).
+
+    Each key names a message, ``assets/gradients_problem_<key>.md``.
+    """
     if not np.isfinite(loss) or not np.all(np.isfinite(bptt_values)):
         return ["overflow"]
     problems = []

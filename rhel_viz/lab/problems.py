@@ -36,7 +36,7 @@ PARAMETERS = Overrides(ranges={"mass": Range("mass", 0.01, 100.0),
 
 @dataclass(frozen=True)
 class ProblemConfig:
-    """Everything that defines one run. Defaults: the paper's two-mass demo (spec teaching moment 2).
+    """Everything that defines one run. Defaults: the two masses of the author's demo page (spec teaching moment 2).
 
     Making a config checks every field against its rule: an invalid value raises
     :class:`~rhel_viz.lab.rules.InvalidInput` naming it and the allowed range or names.

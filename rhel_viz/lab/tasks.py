@@ -99,7 +99,7 @@ class Task:
     systems: tuple[str, ...]
     step_choices: tuple[int, ...]
     build: Callable[[TaskSettings], TaskData]
-    #: Default learning rate (Adam) and the promise tested in tests/test_training.py: on default
+    #: Default learning rate (Adam) and the promise tested in tests/lab/test_training.py: on default
     #: settings (seed 0, float64, eps 1e-4) the RHEL loss falls below ``target_loss`` within
     #: ``target_updates`` updates.
     learning_rate: float
@@ -203,7 +203,7 @@ TASKS: Mapping[str, Task] = {
     task.name: task
     for task in (
         Task("coupling-spring", "Two masses, learn the springs",
-             "The paper's demo, trained: two masses learn their three springs so that the second mass "
+             "The author's demo page, trained: two masses learn their three springs so that the second mass "
              "follows a target trajectory (made by the same system with other springs).",
              ("springs",), (100, 200), _coupling_spring, learning_rate=0.05, target_loss=1e-4,
              target_updates=200),

@@ -1,4 +1,5 @@
-"""The numbers did not change with the reshape (issue 12): ``tests/snapshots`` was written before it began.
+"""The numbers did not change when the package was reshaped into layers: ``tests/snapshots``
+was written before the reshape began.
 
 * ``gradients.npz``: RHEL (eps = 1e-4, centred) and BPTT gradients (loss, parameters, inputs, initial
   state) of the default problem of each system x loss, float64.
