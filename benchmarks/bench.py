@@ -56,7 +56,7 @@ SWEEP_TARGET_S = 1.0  # the eps sweep: >= 12 eps values, two dtypes, both estima
 def gradient_lab() -> dict[str, Any]:
     """The gradient lab's default view: one eps-slider move, and the eps sweep, after warm-up."""
     from rhel_viz.core.sweeps import DEFAULT_EPS_GRID
-    from rhel_viz.lab.experiments import GradientLabSettings, run_eps_sweep, run_gradient_lab
+    from rhel_viz.lab.gradient_lab import GradientLabSettings, run_eps_sweep, run_gradient_lab
     from rhel_viz.lab.problems import ProblemConfig
 
     config = ProblemConfig()
@@ -126,7 +126,8 @@ ANIMATION_BUDGET_MB = 2.0
 _FIRST_LOAD_SCRIPT = """
 import json, time
 start = time.perf_counter()
-from rhel_viz.lab.experiments import GradientLabSettings, run_echo_view
+from rhel_viz.lab.echo import run_echo_view
+from rhel_viz.lab.gradient_lab import GradientLabSettings
 from rhel_viz.lab.problems import ProblemConfig
 imported = time.perf_counter()
 physics = GradientLabSettings()
@@ -149,7 +150,8 @@ def interactive() -> dict[str, Any]:
     from dataclasses import replace
     from pathlib import Path
 
-    from rhel_viz.lab.experiments import GradientLabSettings, run_echo_view
+    from rhel_viz.lab.echo import run_echo_view
+    from rhel_viz.lab.gradient_lab import GradientLabSettings
     from rhel_viz.lab.problems import ProblemConfig
     from rhel_viz.plots.echo import animation_figure
 

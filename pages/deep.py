@@ -15,11 +15,11 @@ text.markdown("deep_intro")
 st.subheader("In every layer: RHEL against BPTT (Fig. 4)")
 settings = controls.agreement_controls()
 agreement = cache.layer_agreement(settings)
-st.caption(f"{agreement['depth']} layers, N = {agreement['steps']} steps, {settings.dtype}, ε = {settings.eps:.0e}; "
-           f"loss {agreement['loss_rhel']:.6g} (RHEL run) and {agreement['loss_bptt']:.6g} (BPTT run).")
-figures.show(plots.agreement_figure(agreement["rows"]), "deep_agreement_chart")
+st.caption(f"{agreement.depth} layers, N = {agreement.steps} steps, {settings.dtype}, ε = {settings.eps:.0e}; "
+           f"loss {agreement.loss_rhel:.6g} (RHEL run) and {agreement.loss_bptt:.6g} (BPTT run).")
+figures.show(plots.agreement_figure(agreement.rows), "deep_agreement_chart")
 with st.expander("Exact values"):
-    st.dataframe(plots.agreement_table(agreement["rows"]), hide_index=True, key="deep_agreement_table",
+    st.dataframe(plots.agreement_table(agreement.rows), hide_index=True, key="deep_agreement_table",
                  column_config={"cosine": st.column_config.NumberColumn(format="%.8f"),
                                 "norm ratio": st.column_config.NumberColumn(format="%.8f")})
 text.markdown("deep_agreement")
@@ -33,9 +33,9 @@ live_on = st.toggle(f"Measure live on this server: N = {', '.join(map(str, LIVE_
 if live_on:
     live = cache.live_scaling(model)
     left, right = st.columns(2)
-    figures.show(plots.memory_figure(live["rows"], "XLA peak memory (live)"), "deep_live_memory", left)
-    figures.show(plots.time_figure(live["rows"], "Gradient time (live)"), "deep_live_time", right)
-    st.dataframe(plots.summary_table({model: live["summary"]}), hide_index=True, key="deep_live_summary")
+    figures.show(plots.memory_figure(live.rows, "XLA peak memory (live)"), "deep_live_memory", left)
+    figures.show(plots.time_figure(live.rows, "Gradient time (live)"), "deep_live_time", right)
+    st.dataframe(plots.summary_table({model: live.summary}), hide_index=True, key="deep_live_summary")
 
 st.markdown("**Benchmark, 1k to 50k steps** (`python -m rhel_viz bench scaling`, every configuration in a "
             "fresh process, median of warm runs)")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rhel_viz.lab.experiments import DEMO_PARAMETER
+from rhel_viz.lab.gradient_lab import DEMO_PARAMETER
 from rhel_viz.plots import gradients as plots
 from rhel_viz.ui import cache, controls, figures, guards, shell, text
 
@@ -16,56 +16,53 @@ st.caption(f"Running: ε = {settings.eps:.0e}, γ = {settings.damping:g}, integr
 
 guards.stop_if_unstable(cache.stability(config))
 result = cache.gradient_lab(config, settings)
-for problem in result["problems"]:
+for problem in result.problems:
     st.error(text.asset_text(f"gradients_problem_{problem}.md"), icon=":material/warning:")
-if {"overflow", "rhel_not_finite"} & set(result["problems"]):
+if {"overflow", "rhel_not_finite"} & set(result.problems):
     st.stop()
-guards.warn_eps_roundoff(config.dtype, settings.eps, result["state_scale"])
+guards.warn_eps_roundoff(config.dtype, settings.eps, result.state_scale)
 
-overall = result["overall"]
+overall = result.overall
 cols = st.columns(4)
-cols[0].metric("Cosine (all parameters)", f"{overall['cosine']:.6f}")
-cols[1].metric("Relative error", f"{overall['rel_error']:.2e}")
-cols[2].metric("Norm ratio RHEL / BPTT", f"{overall['norm_ratio']:.6f}")
-cols[3].metric("Echo retrace error (ε = 0)", f"{result['retrace_error']:.1e}")
-st.dataframe(plots.agreement_table(result["table"]), hide_index=True, key="agreement_table",
+cols[0].metric("Cosine (all parameters)", f"{overall.cosine:.6f}")
+cols[1].metric("Relative error", f"{overall.rel_error:.2e}")
+cols[2].metric("Norm ratio RHEL / BPTT", f"{overall.norm_ratio:.6f}")
+cols[3].metric("Echo retrace error (ε = 0)", f"{result.retrace_error:.1e}")
+st.dataframe(plots.agreement_table(result.table), hide_index=True, key="agreement_table",
              column_config={"cosine": st.column_config.NumberColumn(format="%.6f"),
                             "norm ratio": st.column_config.NumberColumn(format="%.6f"),
                             "relative error": st.column_config.NumberColumn(format="%.2e")})
 
 left, right = st.columns([3, 2])
 shared = (config, settings)  # what the result was computed from: figures are built once, for all sessions
-figures.show(cache.figure(plots.gradient_bars_figure, result["labels"], result["rhel"], result["bptt"], key=shared),
+figures.show(cache.figure(plots.gradient_bars_figure, result.labels, result.rhel, result.bptt, key=shared),
              "bars", left)
-figures.show(cache.figure(plots.gradient_scatter_figure, result["labels"], result["groups"], result["rhel"],
-                          result["bptt"], key=shared), "scatter", right)
+figures.show(cache.figure(plots.gradient_scatter_figure, result.labels, result.groups, result.rhel, result.bptt,
+                          key=shared), "scatter", right)
 
 st.subheader("Input gradients over time")
-channel = st.selectbox("Input channel", range(result["rhel_inputs"].shape[1]), key="input_channel",
-                       bind="query-params")
-figures.show(cache.figure(plots.input_gradients_figure, result["time"], result["rhel_inputs"], result["bptt_inputs"],
+channel = st.selectbox("Input channel", range(result.input_channels), key="input_channel", bind="query-params")
+figures.show(cache.figure(plots.input_gradients_figure, result.time, result.rhel_inputs, result.bptt_inputs,
                           channel, key=(shared, channel)), "inputs")
 
 st.subheader("The gradient accumulator")
-labels = result["labels"]
-label = st.selectbox("Parameter", labels, index=labels.index(DEMO_PARAMETER) if DEMO_PARAMETER in labels else 0,
-                     key="accumulator_param", bind="query-params")
-index = labels.index(label)
-figures.show(cache.figure(plots.accumulator_figure, result["time"], result["integrand"][:, index],
-                          result["readout_part"][index], result["bptt"][index], label, key=(shared, label)),
+label = st.selectbox("Parameter", result.labels, index=result.index_of(DEMO_PARAMETER), key="accumulator_param",
+                     bind="query-params")
+index = result.labels.index(label)
+figures.show(cache.figure(plots.accumulator_figure, result.time, result.integrand[:, index],
+                          result.readout_part[index], result.bptt[index], label, key=(shared, label)),
              "accumulator")
 text.markdown("gradients_accumulator")
 
 st.subheader("Error against ε")
 sweep = cache.eps_sweep(config, settings)
-if guards.error_if_not_finite(sweep["finite"], "guard_sweep_nonfinite.md"):
-    figures.show(cache.figure(plots.eps_sweep_figure, sweep["eps"], sweep["errors"], settings.eps, key=shared), "sweep")
+if guards.error_if_not_finite(sweep.finite, "guard_sweep_nonfinite.md"):
+    figures.show(cache.figure(plots.eps_sweep_figure, sweep.eps, sweep.errors, settings.eps, key=shared), "sweep")
 text.markdown("gradients_sweep")
 text.markdown("gradients_breakers")
 
 st.subheader("Echo = adjoint")
-coordinate = st.selectbox("Coordinate", range(result["bptt_costate"]["position"].shape[1]), key="adjoint_coordinate",
-                          bind="query-params")
-figures.show(cache.figure(plots.adjoint_figure, result["costate_time"], result["bptt_costate"], result["echo_costate"],
+coordinate = st.selectbox("Coordinate", range(result.coordinates), key="adjoint_coordinate", bind="query-params")
+figures.show(cache.figure(plots.adjoint_figure, result.costate_time, result.bptt_costate, result.echo_costate,
                           coordinate, key=(shared, coordinate)), "adjoint")
 text.markdown("gradients_adjoint")

@@ -17,7 +17,7 @@ from rhel_viz.core.metrics import agreement
 from rhel_viz.core.problem import gradients
 from rhel_viz.core.rhel import RHEL, echo_retrace_error, rhel_trace
 from rhel_viz.lab import guards
-from rhel_viz.lab.experiments import GradientLabSettings
+from rhel_viz.lab.gradient_lab import GradientLabSettings
 from rhel_viz.lab.problems import ProblemConfig, build_problem
 from rhel_viz.lab.rules import InvalidInput, OneOf, Range, Rule, default_of, parser_type, rules_of
 from rhel_viz.lab.train import UPDATES

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from rhel_viz.lab import deep, experiments, scaling, scenarios
+from rhel_viz.lab import deep, scaling, scenarios
+from rhel_viz.lab.echo import run_echo_view
+from rhel_viz.lab.gradient_lab import DEMO_PARAMETER, run_eps_sweep, run_gradient_lab
 from rhel_viz.lab.presets import Preset
 from rhel_viz.lab.train import Diverged, init_state, predictions, train_step
 from rhel_viz.plots import deep as deep_plots
@@ -36,7 +38,7 @@ class PresetFigures:
 
 def echo_figures(values: Mapping) -> PresetFigures:
     config, physics = scenarios.echo_config(values)
-    view = experiments.run_echo_view(config, physics.eps, physics.damping, physics.integrator)
+    view = run_echo_view(config, physics.eps, physics.damping, physics.integrator)
     return PresetFigures({"echo_animation": echo_plots.animation_figure(view),
                           "echo_trajectories": echo_plots.trajectories_figure(view),
                           "echo_phase": echo_plots.phase_portraits_figure(view),
@@ -45,25 +47,23 @@ def echo_figures(values: Mapping) -> PresetFigures:
 
 def gradient_figures(values: Mapping) -> PresetFigures:
     config, settings = scenarios.gradient_lab_config(values)
-    result = experiments.run_gradient_lab(config, settings)
-    sweep = experiments.run_eps_sweep(config, settings)
-    labels = result["labels"]
-    label = values.get("accumulator_param", experiments.DEMO_PARAMETER)
-    index = labels.index(label) if label in labels else 0
-    channel = min(int(values.get("input_channel", 0)), result["rhel_inputs"].shape[1] - 1)
-    coordinate = min(int(values.get("adjoint_coordinate", 0)), result["bptt_costate"]["position"].shape[1] - 1)
+    result = run_gradient_lab(config, settings)
+    sweep = run_eps_sweep(config, settings)
+    index = result.index_of(values.get("accumulator_param", DEMO_PARAMETER))
+    channel = min(int(values.get("input_channel", 0)), result.input_channels - 1)
+    coordinate = min(int(values.get("adjoint_coordinate", 0)), result.coordinates - 1)
     return PresetFigures({
-        "gradients_bars": gradient_plots.gradient_bars_figure(labels, result["rhel"], result["bptt"]),
-        "gradients_scatter": gradient_plots.gradient_scatter_figure(labels, result["groups"], result["rhel"],
-                                                                    result["bptt"]),
-        "gradients_inputs": gradient_plots.input_gradients_figure(result["time"], result["rhel_inputs"],
-                                                                  result["bptt_inputs"], channel),
+        "gradients_bars": gradient_plots.gradient_bars_figure(result.labels, result.rhel, result.bptt),
+        "gradients_scatter": gradient_plots.gradient_scatter_figure(result.labels, result.groups, result.rhel,
+                                                                    result.bptt),
+        "gradients_inputs": gradient_plots.input_gradients_figure(result.time, result.rhel_inputs,
+                                                                  result.bptt_inputs, channel),
         "gradients_accumulator": gradient_plots.accumulator_figure(
-            result["time"], result["integrand"][:, index], result["readout_part"][index], result["bptt"][index],
-            labels[index]),
-        "gradients_sweep": gradient_plots.eps_sweep_figure(sweep["eps"], sweep["errors"], settings.eps),
-        "gradients_adjoint": gradient_plots.adjoint_figure(result["costate_time"], result["bptt_costate"],
-                                                           result["echo_costate"], coordinate),
+            result.time, result.integrand[:, index], result.readout_part[index], result.bptt[index],
+            result.labels[index]),
+        "gradients_sweep": gradient_plots.eps_sweep_figure(sweep.eps, sweep.errors, settings.eps),
+        "gradients_adjoint": gradient_plots.adjoint_figure(result.costate_time, result.bptt_costate,
+                                                           result.echo_costate, coordinate),
     })
 
 
@@ -87,7 +87,7 @@ def training_figures(values: Mapping, updates: int = DEFAULT_TRAINING_UPDATES) -
 
 def deep_figures(values: Mapping) -> PresetFigures:
     agreement = deep.run_layer_agreement(scenarios.deep_config(values))
-    figures = {"deep_agreement": deep_plots.agreement_figure(agreement["rows"])}
+    figures = {"deep_agreement": deep_plots.agreement_figure(agreement.rows)}
     report = scaling.load_results()
     if report is not None:  # the saved benchmark, as the page shows it
         model = values.get("deep_model", "hssm4")

@@ -2,9 +2,10 @@
 
 * :func:`run_layer_agreement`: RHEL (two nudged echoes per HRU layer, chained top-down through
   autodiff of the blocks: the paper's Algorithm 1) against BPTT, as the cosine and norm ratio of every
-  Hamiltonian parameter group in every layer (the paper's Fig. 4).
+  Hamiltonian parameter group in every layer (the paper's Fig. 4): a :class:`LayerAgreement`.
 * :func:`run_live_scaling`: time and XLA memory of forward, RHEL and BPTT at a few short lengths,
-  in this process (the full 1k-50k benchmark runs in fresh processes: :mod:`rhel_viz.lab.scaling`).
+  in this process (the full 1k-50k benchmark runs in fresh processes: :mod:`rhel_viz.lab.scaling`):
+  a :class:`LiveScaling`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import jax.numpy as jnp
 
 from rhel_viz.core.hssm import HAMILTONIAN_KEYS, HSSMConfig, example_batch, hssm_gradients, init_hssm, layer_agreement
 from rhel_viz.lab import scaling
-from rhel_viz.lab.experiments import NUDGING
 from rhel_viz.lab.problems import SEED
 from rhel_viz.lab.rules import OneOf, check_fields, setting
+from rhel_viz.lab.runs import NUDGING
 
 #: Sizes of the agreement HSSM: small enough to compile and run in seconds, deep enough to chain.
 AGREEMENT_DEPTH = 4
@@ -53,11 +54,55 @@ def agreement_config(layer: str) -> HSSMConfig:
                       data_size=3, output_size=4, head="regression")
 
 
-def run_layer_agreement(settings: AgreementSettings) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LayerGroupAgreement:
+    """One bar pair of Fig. 4: a Hamiltonian parameter group of one layer, RHEL against BPTT."""
+
+    layer: int  # 1 = the first (bottom) block
+    group: str  # the parameter's name in the HRU ("A", "W", "B", "b", "c", "alpha")
+    label: str  # as Fig. 4 labels it (:data:`GROUP_LABELS`)
+    cosine: float
+    norm_ratio: float  # |RHEL| / |BPTT|
+
+
+@dataclass(frozen=True)
+class LayerAgreement:
+    """Per layer and parameter group, the agreement of RHEL with BPTT in the agreement HSSM, and both losses."""
+
+    settings: AgreementSettings  # which HSSM, precision, eps and seed
+    rows: tuple[LayerGroupAgreement, ...]  # layer by layer, groups in Fig. 4's order
+    loss_rhel: float  # the loss of the RHEL run
+    loss_bptt: float  # the loss of the BPTT run
+    steps: int  # sequence length N
+    depth: int  # HRU layers
+
+
+@dataclass(frozen=True)
+class LiveScaling:
+    """Time and XLA memory of every method of one model at a few short lengths, measured in this process.
+
+    ``rows`` are :func:`rhel_viz.lab.scaling.measure`'s rows (the saved benchmark's schema: ``model``,
+    ``seq_len``, ``method``, ``seconds_median``/``_min``/``_max``, ``peak_mb``, ...), less the process-wide
+    ``rss_peak_mb``; ``summary`` is :func:`rhel_viz.lab.scaling.summarise`'s entry for the model.
+    """
+
+    model: str
+    rows: tuple[dict[str, Any], ...]
+    summary: dict[str, Any]
+
+
+def _group_rows(layer_groups: list[dict[str, dict[str, float]]]) -> tuple[LayerGroupAgreement, ...]:
+    order = list(GROUP_LABELS)
+    return tuple(LayerGroupAgreement(layer_index, group, GROUP_LABELS.get(group, group), values["cosine"],
+                                values["norm_ratio"])
+                 for layer_index, groups in enumerate(layer_groups, start=1)
+                 for group, values in sorted(groups.items(), key=lambda item: order.index(item[0])))
+
+
+def run_layer_agreement(settings: AgreementSettings) -> LayerAgreement:
     """Per layer and parameter group: cosine and norm ratio of RHEL against BPTT (plain floats).
 
-    Returns ``rows`` (one dict per layer and group: layer, group, label, cosine, norm_ratio), both
-    losses, and the settings. eps and the step size are traced: changing eps never recompiles.
+    eps and the step size are traced: changing eps never recompiles.
     """
     config = agreement_config(settings.layer)
     dtype = jnp.float64 if settings.dtype == "float64" else jnp.float32
@@ -65,17 +110,13 @@ def run_layer_agreement(settings: AgreementSettings) -> dict[str, Any]:
     sequence, target = example_batch(config, AGREEMENT_STEPS, seed=settings.seed + 1, dtype=dtype)
     loss_rhel, rhel = hssm_gradients(config, params, sequence, target, AGREEMENT_STEP_SIZE, settings.eps, "rhel")
     loss_bptt, bptt = hssm_gradients(config, params, sequence, target, AGREEMENT_STEP_SIZE, settings.eps, "bptt")
-    rows = []
-    for layer_index, groups in enumerate(layer_agreement(rhel, bptt), start=1):
-        for group, values in sorted(groups.items(), key=lambda item: list(GROUP_LABELS).index(item[0])):
-            rows.append({"layer": layer_index, "group": group, "label": GROUP_LABELS.get(group, group),
-                         "cosine": values["cosine"], "norm_ratio": values["norm_ratio"]})
-    return {"rows": rows, "loss_rhel": float(loss_rhel), "loss_bptt": float(loss_bptt), "layer": settings.layer,
-            "dtype": settings.dtype, "eps": settings.eps, "steps": AGREEMENT_STEPS, "depth": AGREEMENT_DEPTH}
+    return LayerAgreement(settings=settings, rows=_group_rows(layer_agreement(rhel, bptt)),
+                          loss_rhel=float(loss_rhel), loss_bptt=float(loss_bptt), steps=AGREEMENT_STEPS,
+                          depth=AGREEMENT_DEPTH)
 
 
 def run_live_scaling(model: str, seq_lens: tuple[int, ...] = LIVE_SEQ_LENS,
-                     repeats: int = LIVE_REPEATS) -> dict[str, Any]:
+                     repeats: int = LIVE_REPEATS) -> LiveScaling:
     """Time (median of ``repeats`` warm runs) and XLA memory of every method at a few lengths, in-process.
 
     Same models, sizes and definitions as the benchmark (:mod:`rhel_viz.lab.scaling`); only shorter.
@@ -86,4 +127,4 @@ def run_live_scaling(model: str, seq_lens: tuple[int, ...] = LIVE_SEQ_LENS,
             row = scaling.measure(model, seq_len, method, repeats)
             row.pop("rss_peak_mb")  # a process-wide high-water mark: meaningless in a shared process
             rows.append(row)
-    return {"model": model, "rows": rows, "summary": scaling.summarise(rows)[model]}
+    return LiveScaling(model=model, rows=tuple(rows), summary=scaling.summarise(rows)[model])

@@ -18,7 +18,7 @@ from typing import Any
 
 from rhel_viz.core.integrators import REVERSIBLE_INTEGRATORS
 from rhel_viz.lab.deep import AgreementSettings
-from rhel_viz.lab.experiments import GradientLabSettings
+from rhel_viz.lab.gradient_lab import GradientLabSettings
 from rhel_viz.lab.problems import ProblemConfig
 from rhel_viz.lab.rules import Flag, require
 from rhel_viz.lab.tasks import TASKS, TaskSettings, get_task

@@ -31,8 +31,8 @@ from rhel_viz.core.problem import Problem, gradients
 from rhel_viz.core.rhel import RHEL
 from rhel_viz.core.systems import Params, System
 from rhel_viz.lab import guards
-from rhel_viz.lab.experiments import DEFAULT_EPS, NUDGING
 from rhel_viz.lab.rules import OneOf, Range, check_fields, require, setting
+from rhel_viz.lab.runs import DEFAULT_EPS, NUDGING
 from rhel_viz.lab.tasks import TaskData, TaskSettings, build_task
 
 OPTIMISERS: Mapping[str, Callable[[Any], optax.GradientTransformation]] = {"adam": optax.adam, "sgd": optax.sgd}

@@ -1,16 +1,24 @@
-"""Figures of the "Deep and long" page. Pure functions: results (plain dicts) in, figures out."""
+"""Figures of the "Deep and long" page. Pure functions: results in, figures out.
+
+The agreement bars take :class:`~rhel_viz.lab.deep.LayerGroupAgreement` rows; the scaling figures take the
+benchmark's rows (plain dicts, :func:`rhel_viz.lab.scaling.measure`), saved or measured live.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from rhel_viz.plots.style import BPTT, ECHO, NEUTRAL, RHEL, base_layout
+
+if TYPE_CHECKING:  # annotations only: the builders take data, not the lab's modules
+    from rhel_viz.lab.deep import LayerGroupAgreement
 
 #: Fig. 4 of the paper: bars on a 0.3-1.1 axis with ticks at 0.5 and 1.0.
 AGREEMENT_RANGE = (0.3, 1.1)
@@ -35,19 +43,20 @@ SUMMARY_COLUMNS = {
 }
 
 
-def agreement_figure(rows: Sequence[Mapping[str, Any]]) -> go.Figure:
+def agreement_figure(rows: Sequence[LayerGroupAgreement]) -> go.Figure:
     """Cosine and norm ratio of RHEL against BPTT per parameter group, one bar per layer (Fig. 4)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("cosine similarity", "norm ratio ‖RHEL‖ / ‖BPTT‖"),
                         horizontal_spacing=0.08)
-    layers = sorted({row["layer"] for row in rows})
+    layers = sorted({row.layer for row in rows})
     for index, layer in enumerate(layers):
-        chosen = [row for row in rows if row["layer"] == layer]
+        chosen = [row for row in rows if row.layer == layer]
         colour = LAYER_COLOURS[index % len(LAYER_COLOURS)]
         for column, key in enumerate(("cosine", "norm_ratio"), start=1):
+            values = [getattr(row, key) for row in chosen]
             fig.add_trace(go.Bar(
-                x=[row["label"] for row in chosen], y=[row[key] for row in chosen], name=f"layer {layer}",
+                x=[row.label for row in chosen], y=values, name=f"layer {layer}",
                 marker_color=colour, legendgroup=str(layer), showlegend=column == 1,
-                customdata=[row[key] for row in chosen],
+                customdata=list(values),
                 hovertemplate=f"layer {layer}, %{{x}}<br>{key.replace('_', ' ')} %{{customdata:.8f}}<extra></extra>",
             ), row=1, col=column)
     fig.update_layout(barmode="group", bargap=0.25)
@@ -59,9 +68,9 @@ def agreement_figure(rows: Sequence[Mapping[str, Any]]) -> go.Figure:
     return fig
 
 
-def agreement_table(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+def agreement_table(rows: Sequence[LayerGroupAgreement]) -> pd.DataFrame:
     """The bars' exact values (the bars alone cannot show 0.999999 against 1)."""
-    frame = pd.DataFrame(list(rows), columns=["layer", "label", "cosine", "norm_ratio"])
+    frame = pd.DataFrame([asdict(row) for row in rows], columns=["layer", "label", "cosine", "norm_ratio"])
     return frame.rename(columns={"label": "parameter group", "norm_ratio": "norm ratio"})
 
 

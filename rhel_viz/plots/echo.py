@@ -1,4 +1,4 @@
-"""Figures of the Echo page: pure functions from an :class:`~rhel_viz.lab.experiments.EchoView` to Plotly figures.
+"""Figures of the Echo page: pure functions from an :class:`~rhel_viz.lab.echo.EchoView` to Plotly figures.
 
 Echo arrays come in echo order (index k mirrors forward step N - k); every figure that overlays an
 echo on the forward run maps it back to forward time first (``[::-1]``) and, for momenta, undoes
@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rhel_viz.lab.experiments import EchoView
+from rhel_viz.lab.echo import EchoView
 from rhel_viz.plots import style
 
 MAX_FRAMES = 300  # client-side frames in the animation, at most

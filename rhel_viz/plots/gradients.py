@@ -1,8 +1,14 @@
-"""Figures of the gradient lab: RHEL against BPTT. Pure functions, data in, figure out (no streamlit)."""
+"""Figures of the gradient lab: RHEL against BPTT. Pure functions, data in, figure out (no streamlit).
+
+The data are the fields of :class:`~rhel_viz.lab.gradient_lab.GradientLabResult` and
+:class:`~rhel_viz.lab.gradient_lab.EpsSweep`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -10,6 +16,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from rhel_viz.plots.style import BPTT, ECHO, NEUTRAL, RHEL, base_layout
+
+if TYPE_CHECKING:  # annotations only: the builders take data, not the lab's modules
+    from rhel_viz.core.integrators import State
+    from rhel_viz.lab.gradient_lab import GroupAgreement
 
 #: Colours of the eps sweep's curves, (dtype, estimator) -> colour and dash.
 SWEEP_STYLES: dict[tuple[str, str], tuple[str, str]] = {
@@ -53,9 +63,9 @@ def gradient_scatter_figure(labels: Sequence[str], groups: Sequence[str], rhel: 
     return base_layout(fig, height=340)
 
 
-def agreement_table(rows: Sequence[Mapping[str, float]]) -> pd.DataFrame:
+def agreement_table(rows: Sequence[GroupAgreement]) -> pd.DataFrame:
     """Agreement per gradient group as a DataFrame (columns renamed for display)."""
-    frame = pd.DataFrame(list(rows), columns=list(TABLE_COLUMNS))
+    frame = pd.DataFrame([asdict(row) for row in rows], columns=list(TABLE_COLUMNS))
     return frame.rename(columns=TABLE_COLUMNS)
 
 
@@ -125,17 +135,16 @@ def eps_sweep_figure(eps: np.ndarray, errors: Mapping[tuple[str, str], np.ndarra
     return base_layout(fig, height=420)
 
 
-def adjoint_figure(time: np.ndarray, bptt_costate: Mapping[str, np.ndarray], echo_costate: Mapping[str, np.ndarray],
-                   coordinate: int = 0) -> go.Figure:
+def adjoint_figure(time: np.ndarray, bptt_costate: State, echo_costate: State, coordinate: int = 0) -> go.Figure:
     """The BPTT costate (lines) and the echo response mapped by J Sigma_z (markers) for one coordinate.
 
-    ``time`` has N + 1 entries (t = 0..N); the costates are dicts with ``position``/``momentum`` arrays.
+    ``time`` has N + 1 entries (t = 0..N); the costates' ``position`` and ``momentum`` are (N + 1, n) arrays.
     """
     fig = go.Figure()
     for part, symbol, colour in (("position", "q", BPTT), ("momentum", "p", ECHO)):
-        fig.add_trace(go.Scatter(x=time, y=bptt_costate[part][:, coordinate], mode="lines",
+        fig.add_trace(go.Scatter(x=time, y=getattr(bptt_costate, part)[:, coordinate], mode="lines",
                                  name=f"BPTT dL/d{symbol}{coordinate}(t)", line=dict(color=colour, width=3)))
-        fig.add_trace(go.Scatter(x=time, y=echo_costate[part][:, coordinate], mode="markers",
+        fig.add_trace(go.Scatter(x=time, y=getattr(echo_costate, part)[:, coordinate], mode="markers",
                                  name=f"echo −∂ε{'p' if symbol == 'q' else 'q'}ᵉ (mirrored)",
                                  marker=dict(color=RHEL if part == "position" else "#C5283D", size=5,
                                              symbol="circle-open")))

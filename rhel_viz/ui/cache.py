@@ -1,4 +1,5 @@
-"""Cached results for pages: bounded caches, hashed by config, returning NumPy (never jax arrays)."""
+"""Cached results for pages: bounded caches, hashed by config, returning the lab's frozen results (NumPy, never
+jax arrays; ``st.cache_data`` pickles them)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from rhel_viz.lab import deep, experiments, guards, scaling
-from rhel_viz.lab.experiments import GradientLabSettings
+from rhel_viz.lab import deep, guards, runs, scaling
+from rhel_viz.lab.echo import EchoView, run_echo_view
+from rhel_viz.lab.gradient_lab import EpsSweep, GradientLabResult, GradientLabSettings, run_eps_sweep, run_gradient_lab
 from rhel_viz.lab.problems import ProblemConfig
 
 _HASH = {ProblemConfig: astuple, GradientLabSettings: astuple}
@@ -41,29 +43,29 @@ def _figure(builder_name: str, key: str, _build: Callable[[], go.Figure]) -> go.
 @st.cache_data(max_entries=128, ttl=TTL_S, show_spinner=False, hash_funcs=_HASH)
 def stability(config: ProblemConfig) -> guards.Stability:
     """h * omega_max of the config's parameters, checked before anything long runs."""
-    return experiments.problem_stability(config)
+    return runs.problem_stability(config)
 
 
 @st.cache_data(max_entries=64, ttl=TTL_S, show_spinner=False, hash_funcs=_HASH)
-def gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> dict[str, Any]:
-    return experiments.run_gradient_lab(config, settings)
+def gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> GradientLabResult:
+    return run_gradient_lab(config, settings)
 
 
-def eps_sweep(config: ProblemConfig, settings: GradientLabSettings) -> dict[str, Any]:
+def eps_sweep(config: ProblemConfig, settings: GradientLabSettings) -> EpsSweep:
     """The sweep ignores ``settings.eps``, so moving the eps slider reuses the cached sweep (one eps for all)."""
-    return _eps_sweep(config, replace(settings, eps=experiments.DEFAULT_EPS))
+    return _eps_sweep(config, replace(settings, eps=runs.DEFAULT_EPS))
 
 
 @st.cache_data(max_entries=32, ttl=TTL_S, show_spinner="Sweeping ε (compiles once per system and length)…",
                hash_funcs=_HASH)
-def _eps_sweep(config: ProblemConfig, settings: GradientLabSettings) -> dict[str, Any]:
-    return experiments.run_eps_sweep(config, settings)
+def _eps_sweep(config: ProblemConfig, settings: GradientLabSettings) -> EpsSweep:
+    return run_eps_sweep(config, settings)
 
 
 @st.cache_data(max_entries=32, ttl=TTL_S, show_spinner="Running forward and echoes...", hash_funcs=_HASH)
-def echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str) -> experiments.EchoView:
+def echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str) -> EchoView:
     """The Echo page's numbers: forward run, three echoes, energies, retrace error."""
-    return experiments.run_echo_view(config, eps, damping, integrator)
+    return run_echo_view(config, eps, damping, integrator)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -72,13 +74,13 @@ def echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str
 @st.cache_data(max_entries=32, ttl=TTL_S,
                show_spinner="Running the HSSM with RHEL and with BPTT (compiles once per model)…",
                hash_funcs={deep.AgreementSettings: astuple})
-def layer_agreement(settings: deep.AgreementSettings) -> dict[str, Any]:
+def layer_agreement(settings: deep.AgreementSettings) -> deep.LayerAgreement:
     """Per-layer cosine and norm ratio of RHEL against BPTT in a 4-layer HSSM."""
     return deep.run_layer_agreement(settings)
 
 
 @st.cache_data(max_entries=4, ttl=TTL_S, show_spinner="Compiling and timing forward, RHEL and BPTT at four lengths…")
-def live_scaling(model: str) -> dict[str, Any]:
+def live_scaling(model: str) -> deep.LiveScaling:
     """Time and XLA memory at short lengths, measured once per server process."""
     return deep.run_live_scaling(model)
 

@@ -14,7 +14,7 @@ import streamlit as st
 
 from rhel_viz.lab import scenarios
 from rhel_viz.lab.deep import AgreementSettings
-from rhel_viz.lab.experiments import GradientLabSettings
+from rhel_viz.lab.gradient_lab import GradientLabSettings
 from rhel_viz.lab.problems import ProblemConfig
 from rhel_viz.lab.rules import Range
 from rhel_viz.plots import deep as deep_plots

@@ -20,7 +20,7 @@ from typing import Any
 
 from rhel_viz.lab import scenarios
 from rhel_viz.lab.deep import AgreementSettings
-from rhel_viz.lab.experiments import GradientLabSettings
+from rhel_viz.lab.gradient_lab import GradientLabSettings
 from rhel_viz.lab.presets import PRESETS_FILE, Preset, read_presets
 from rhel_viz.lab.problems import ProblemConfig
 from rhel_viz.lab.rules import Flag, InvalidInput, OneOf, Pattern, Range, Rule, require, rules_of

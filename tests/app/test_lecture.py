@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rhel_viz.lab import scenarios
-from rhel_viz.lab.experiments import run_echo_view
+from rhel_viz.lab.echo import run_echo_view
 from rhel_viz.lab.presets import get_preset, load_presets
 from rhel_viz.lab.problems import ProblemConfig
 from rhel_viz.plots import echo as echo_plots

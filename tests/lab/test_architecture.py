@@ -68,7 +68,8 @@ def test_no_import_cycles_in_the_package():
 
 def test_importing_the_package_leaves_float64_off():
     code = ("import jax; before = jax.config.jax_enable_x64; "
-            "import rhel_viz, rhel_viz.lab.experiments, rhel_viz.plots.echo, rhel_viz.cli, rhel_viz.export; "
+            "import rhel_viz, rhel_viz.lab.echo, rhel_viz.lab.gradient_lab, rhel_viz.plots.echo, rhel_viz.cli, "
+            "rhel_viz.export; "
             "assert jax.config.jax_enable_x64 == before == False, 'importing rhel_viz changed jax_enable_x64'")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

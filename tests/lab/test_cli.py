@@ -59,8 +59,8 @@ def test_bad_flags_give_one_line_and_exit_2(flags):
 
 def test_numerical_modules_do_not_import_streamlit():
     code = ("import sys, rhel_viz, rhel_viz.core.rhel, rhel_viz.core.bptt, rhel_viz.core.systems, "
-            "rhel_viz.core.integrators, rhel_viz.lab.problems, rhel_viz.lab.experiments, rhel_viz.core.metrics, "
-            "rhel_viz.cli, rhel_viz.plots.style; "
+            "rhel_viz.core.integrators, rhel_viz.lab.problems, rhel_viz.lab.echo, rhel_viz.lab.gradient_lab, "
+            "rhel_viz.core.metrics, rhel_viz.cli, rhel_viz.plots.style; "
             "assert 'streamlit' not in sys.modules, 'streamlit imported'")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from rhel_viz.lab.experiments import EchoView, run_echo_view
+from rhel_viz.lab.echo import EchoView, run_echo_view
 from rhel_viz.lab.problems import ProblemConfig
 from rhel_viz.plots import echo as plots
 

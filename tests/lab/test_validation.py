@@ -22,7 +22,7 @@ from rhel_viz.core.integrators import GRADIENT_POINTS, INTEGRATORS
 from rhel_viz.core.rhel import ESTIMATORS
 from rhel_viz.lab import guards, rules, scenarios
 from rhel_viz.lab.deep import AgreementSettings
-from rhel_viz.lab.experiments import GradientLabSettings, run_gradient_lab
+from rhel_viz.lab.gradient_lab import GradientLabSettings, run_gradient_lab
 from rhel_viz.lab.presets import load_presets, read_presets
 from rhel_viz.lab.problems import DTYPES, ProblemConfig, build_problem
 from rhel_viz.lab.rules import InvalidInput, rules_of

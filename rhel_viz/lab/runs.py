@@ -1,0 +1,62 @@
+"""What the page experiments share (no streamlit): how an echo is run, the entry guard, a problem's stability.
+
+* The rules of the values that say how an echo is run: :data:`NUDGING` (with :data:`DEFAULT_EPS`, the
+  nudging everywhere: pages, training, command line), :data:`FRICTION`, :data:`INTEGRATOR`,
+  :data:`GRADIENT_POINT` and :data:`ESTIMATOR`. The configs holding these values declare their fields with
+  them (:class:`rhel_viz.lab.gradient_lab.GradientLabSettings`, the training's ``Hyper``, the Deep page's
+  ``AgreementSettings``).
+* :func:`check_run`: the entry guard of every experiment, before anything runs: values in range
+  (:class:`~rhel_viz.lab.rules.InvalidInput`), cost within budget (:class:`~rhel_viz.lab.guards.OverBudget`).
+* :func:`problem_stability`: h * omega_max of a config's initial parameters.
+* :func:`to_numpy`: a PyTree of jax arrays as NumPy (results hold NumPy only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import numpy as np
+
+from rhel_viz.core.integrators import GRADIENT_POINTS, INTEGRATORS
+from rhel_viz.core.rhel import ESTIMATORS
+from rhel_viz.lab import guards
+from rhel_viz.lab.guards import Stability
+from rhel_viz.lab.problems import ProblemConfig, build_problem
+from rhel_viz.lab.rules import OneOf, Range, require
+
+#: The nudging strength eps: its rule, and its default everywhere (pages, training, command line).
+NUDGING = Range("nudging ε", 1e-12, 1.0)
+DEFAULT_EPS = 1e-4
+#: The friction gamma (any gamma > 0 breaks the echo), the integrator (only the reversible ones echo),
+#: where dH/dtheta is read (half-step positions, or full steps to show what breaks) and the estimator.
+FRICTION = Range("friction γ", 0.0, 1.0)
+INTEGRATOR = OneOf("integrator", tuple(INTEGRATORS))
+GRADIENT_POINT = OneOf("gradient point", GRADIENT_POINTS)
+ESTIMATOR = OneOf("estimator", ESTIMATORS)
+#: The rules of :func:`check_run`'s values, in the order their messages are given.
+RUN_RULES = {"eps": NUDGING, "damping": FRICTION, "integrator": INTEGRATOR, "gradient_point": GRADIENT_POINT,
+             "estimator": ESTIMATOR}
+
+
+def check_run(config: ProblemConfig, kind: str, *, eps: float | None, damping: float, integrator: str,
+              estimator: str = "centred", gradient_point: str = "half") -> None:
+    """The entry guard of every experiment: values in range (InvalidInput), then cost within budget (OverBudget).
+
+    ``kind`` is a key of :data:`rhel_viz.lab.guards.PASSES`; ``eps=None``: a run that ignores eps (the sweep).
+    """
+    values = {"eps": eps, "damping": damping, "integrator": integrator, "gradient_point": gradient_point,
+              "estimator": estimator}
+    require(RUN_RULES, {name: value for name, value in values.items() if not (name == "eps" and value is None)})
+    guards.check_budget(kind, config.steps, config.make_system().position_size)
+
+
+def problem_stability(config: ProblemConfig) -> Stability:
+    """h * omega_max of the problem's initial parameters (checked before a page runs anything long)."""
+    problem = build_problem(config)
+    return guards.stability(problem.system, problem.params, config.step_size)
+
+
+def to_numpy(tree: Any) -> Any:
+    """Every leaf of a PyTree as a NumPy array (NamedTuples such as ``State`` keep their type)."""
+    return jax.tree.map(np.asarray, tree)
