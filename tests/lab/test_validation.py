@@ -48,7 +48,7 @@ PROBLEM, PHYSICS, TASK = rules_of(ProblemConfig), rules_of(GradientLabSettings),
 def test_field_rules_match_the_library_registries():
     assert PHYSICS["estimator"].options == ESTIMATORS
     assert PROBLEM["dtype"].options == tuple(DTYPES) == TASK["dtype"].options
-    assert PHYSICS["integrator"].options == INTEGRATORS
+    assert PHYSICS["integrator"].options == tuple(INTEGRATORS)
     assert PHYSICS["gradient_point"].options == GRADIENT_POINTS
     assert set(OPTIMISER.options) == set(OPTIMISERS)
     assert set(TASK["task"].options) == set(TASKS)
