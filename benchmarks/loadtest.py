@@ -247,6 +247,20 @@ def _run_classroom(client: str, base: str, sessions: int, ramp_s: float) -> Resu
     return results
 
 
+@dataclass
+class ServerMeasure:
+    """What the server did during one classroom: wall and CPU time, memory, its own run log."""
+
+    wall: float = 0.0
+    server_cpu: float = 0.0
+    load_before: float = 0.0
+    baseline: float = 0.0
+    peak: float = 0.0
+    after_20s: float = 0.0
+    after: float = 0.0
+    runs: list[list[str]] = field(default_factory=list)
+
+
 def run_load(sessions: int = 30, client: str = "websocket", ramp_s: float = RAMP_S,
              settle_s: float = SESSION_TTL_S + 15.0) -> dict[str, Any]:
     """Start the app, warm it with one session, then run ``sessions`` at once; returns the figures."""
@@ -255,38 +269,45 @@ def run_load(sessions: int = 30, client: str = "websocket", ramp_s: float = RAMP
     run_log = Path(tempfile.mkstemp(prefix="rhel-viz-runs-", suffix=".log")[1])
     proc, base = start_app(env={RUN_LOG_ENV: str(run_log)})
     clients = _clients_process()
+    measure = ServerMeasure()
     try:
         # One session first: compiles once, as a lecturer's rehearsal would.
         warm_up = clients.submit(_run_classroom, client, base, 1, 0.0).result()
         time.sleep(2.0)
-        baseline = _memory_mb(proc.pid)["VmRSS"]
+        measure.baseline = _memory_mb(proc.pid)["VmRSS"]
         _reset_peak(proc.pid)
-        load_before = os.getloadavg()[0]
+        measure.load_before = os.getloadavg()[0]
         run_log.write_text("")  # server-side run times of the classroom only
         cpu_start, start = _cpu_seconds(proc.pid), time.perf_counter()
         results = clients.submit(_run_classroom, client, base, sessions, ramp_s).result()
-        wall = time.perf_counter() - start
-        server_cpu = _cpu_seconds(proc.pid) - cpu_start
-        runs = [line.split() for line in run_log.read_text().splitlines() if line.strip()]
-        peak = _memory_mb(proc.pid)["VmHWM"]
+        measure.wall = time.perf_counter() - start
+        measure.server_cpu = _cpu_seconds(proc.pid) - cpu_start
+        measure.runs = [line.split() for line in run_log.read_text().splitlines() if line.strip()]
+        measure.peak = _memory_mb(proc.pid)["VmHWM"]
         time.sleep(min(20.0, settle_s))
-        after_20s = _memory_mb(proc.pid)["VmRSS"]
+        measure.after_20s = _memory_mb(proc.pid)["VmRSS"]
         time.sleep(max(0.0, settle_s - 20.0))  # closed sessions are dropped by the server after its TTL
-        after = _memory_mb(proc.pid)["VmRSS"]
+        measure.after = _memory_mb(proc.pid)["VmRSS"]
     finally:
         clients.shutdown(cancel_futures=True)
         stop_app(proc)
         run_log.unlink(missing_ok=True)
-    timings, errors = results.timings, results.errors
+    return {"client": client, "sessions": sessions, "arrivals_over_s": ramp_s,
+            **_page_figures(results), **_server_figures(measure, sessions), **_client_figures(results),
+            "settle_s": settle_s,
+            "warm_up_s": [f"{path} {value:.2f}" for path, value in warm_up.timings if path != TICK],
+            "warm_up_errors": warm_up.errors[:3]}
+
+
+def _page_figures(results: Results) -> dict[str, Any]:
+    """Time to a finished page, overall and per page, as the clients measured it."""
+    timings = results.timings
     page_times = [seconds for path, seconds in timings if path in PAGES]
     overall = _quantiles(page_times)
     per_page = {f"{path}_{key}": value for path in (*PAGES, STEP, TICK)
                 for key, value in _quantiles([s for p, s in timings if p == path]).items() if key != "max_s"}
     played = sorted(results.play_updates) or [0]
     return {
-        "client": client,
-        "sessions": sessions,
-        "arrivals_over_s": ramp_s,
         "pages_per_session": len(PAGES),
         "pages_finished": len(page_times),
         "page_p50_s": overall["p50_s"],
@@ -298,28 +319,37 @@ def run_load(sessions: int = 30, client: str = "websocket", ramp_s: float = RAMP
         "play_s": PLAY_S,
         "play_updates_per_session_min": played[0],
         "play_updates_per_session_median": statistics.median(played),
+    }
+
+
+def _server_figures(measure: ServerMeasure, sessions: int) -> dict[str, Any]:
+    """The server's run and wait times (its own log), CPU share and memory."""
+    runs, wall, server_cpu = measure.runs, measure.wall, measure.server_cpu
+    return {
         **{f"server_run_{key}": value for key, value in _quantiles([float(run[1]) for run in runs]).items()},
         **{f"server_wait_for_slot_{key}": value
            for key, value in _quantiles([float(run[2]) for run in runs if len(run) > 2]).items()},
         "server_runs": len(runs),
         "wall_s": wall,
         "cores": os.cpu_count(),
-        "load_average_before": load_before,
+        "load_average_before": measure.load_before,
         "server_cpu_s": server_cpu,
         "server_cpu_s_per_session": server_cpu / sessions,
         "server_cpu_share_of_machine": server_cpu / (wall * (os.cpu_count() or 1)),
+        "server_rss_baseline_mb": measure.baseline,
+        "server_rss_peak_mb": measure.peak,
+        "server_rss_20s_after_close_mb": measure.after_20s,
+        "server_rss_after_close_mb": measure.after,
+        "server_rss_after_close_over_baseline": measure.after / measure.baseline,
+    }
+
+
+def _client_figures(results: Results) -> dict[str, Any]:
+    return {
         "clients_cpu_s": results.clients_cpu_s,  # the clients' process (Chromium's own processes not included)
         "clients_nice": CLIENT_NICE,
-        "errors": len(errors),
-        "first_errors": errors[:5],
-        "server_rss_baseline_mb": baseline,
-        "server_rss_peak_mb": peak,
-        "server_rss_20s_after_close_mb": after_20s,
-        "server_rss_after_close_mb": after,
-        "server_rss_after_close_over_baseline": after / baseline,
-        "settle_s": settle_s,
-        "warm_up_s": [f"{path} {value:.2f}" for path, value in warm_up.timings if path != TICK],
-        "warm_up_errors": warm_up.errors[:3],
+        "errors": len(results.errors),
+        "first_errors": results.errors[:5],
     }
 
 
