@@ -89,6 +89,22 @@ def test_unstable_step_size_warns_instead_of_plotting():
     assert not _charts(at)
 
 
+def test_a_page_stopped_by_a_guard_still_gets_its_link_box():
+    """guards.stop_page ends the page early; app.py still draws the "copy link" box (st.stop() would not)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/echo.py")
+    at.query_params["steps"] = str(FAST_STEPS)
+    at.run()
+    assert len(at.sidebar.code) == 1 and _charts(at)
+    at.slider(key="mass_1").set_value(0.1)
+    at.slider(key="mass_2").set_value(0.1)
+    at.slider(key="k_wall").set_value(10.0)
+    at.slider(key="h").set_value(0.5).run()
+    assert not at.exception
+    assert at.warning and "Unstable step size" in at.warning[0].value and not _charts(at)
+    assert len(at.sidebar.code) == 1, "no link box after the page stopped"
+
+
 def test_non_finite_run_shows_an_error_instead_of_plots():
     at = _page(dtype="float32", integrator="euler")
     at.slider(key="h").set_value(1.0)
