@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from benchmarks.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, wait_for_run
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "assert_page_healthy", "wait_for_run"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "assert_does_not_happen", "assert_page_healthy", "wait_for_run"]
 
 
 def assert_page_healthy(page) -> None:
@@ -14,3 +14,18 @@ def assert_page_healthy(page) -> None:
     assert not texts, f"exceptions on the page: {texts}"
     assert page.locator('[role="dialog"]').count() == 0, "a dialog is open"
     assert not page.js_errors, f"JS errors: {page.js_errors}"
+
+
+def assert_does_not_happen(page, predicate: str, arg=None, *, within_ms: int, message: str) -> None:
+    """Fail if the JavaScript ``predicate`` (a function of ``arg``) turns true within ``within_ms``.
+
+    For what must *not* happen (a paused animation moving on, a paused training updating): the wait is
+    for the event that would show the bug, bounded by the period in which it would have come.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        page.wait_for_function(predicate, arg=arg, timeout=within_ms)
+    except PlaywrightTimeoutError:
+        return
+    raise AssertionError(message)

@@ -1,4 +1,4 @@
-"""The Echo page: every widget by key, every system x integrator, the stability warning, and a real browser."""
+"""The Echo page in AppTest: every widget by key, every system x integrator, the guards."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from tests.helpers import ROOT
 PAGE = str(ROOT / "pages" / "echo.py")
 FAST_STEPS = 50
 CHARTS = 4  # animation, trajectories, phase portraits, energy and retrace error
-SLIDER_POSITION = "element => element.querySelector('.js-plotly-plot')._fullLayout.sliders[0].active"
 
 
 def _page(**widgets) -> AppTest:

@@ -1,4 +1,4 @@
-"""The gradient lab page: AppTest driven by widget keys, and a real browser in both themes."""
+"""The gradient lab page in AppTest, driven by widget keys."""
 
 from __future__ import annotations
 
