@@ -14,8 +14,12 @@ CHARTS = 4  # animation, trajectories, phase portraits, energy and retrace error
 
 def _page(**widgets) -> AppTest:
     """The page at a short sequence length, with the given selectbox values set by key, already run."""
-    at = AppTest.from_file(PAGE, default_timeout=120).run()
-    at.select_slider(key="steps").set_value(FAST_STEPS)
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["steps"] = str(FAST_STEPS)  # opened at the short length: no run at the default one
+    at.run()
+    assert at.select_slider(key="steps").value == FAST_STEPS
+    if not widgets:
+        return at
     for key, value in widgets.items():
         at.selectbox(key=key).set_value(value)
     return at.run()
