@@ -66,10 +66,14 @@ def stop_app(proc: subprocess.Popen) -> None:
 
 
 def wait_for_run(page, timeout_ms: int = 120_000) -> None:
-    """Wait until the page's script has finished and no element is a loading skeleton."""
+    """Wait until the page's script has finished and no element is a loading skeleton.
+
+    After loading a page: Streamlit's app element says ``data-test-script-state="initial"`` until its first
+    run starts, so "notRunning" means a run has finished. After an action (a click, a key) the state may
+    still be the previous run's "notRunning" for a moment: wait first for something the action changes.
+    """
     from playwright.sync_api import expect
 
-    page.wait_for_timeout(200)
     page.locator("[data-testid='stApp'][data-test-connection-state='CONNECTED']").wait_for(
         state="attached", timeout=timeout_ms)
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(

@@ -24,6 +24,8 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+from rhel_viz.ui.streamlit_internals import widget_key
+
 #: Assets the frontend loads (src="..." and href="..." of the index page, same origin only).
 _ASSET = re.compile(r"""(?:src|href)=["'](\./)?(static/[^"']+)["']""")
 
@@ -157,7 +159,6 @@ def _record_delta(forward: ForwardMsg, run: PageRun) -> None:
         run.metrics[element.metric.label] = element.metric.body
     widget = getattr(element, kind, None)
     widget_id = getattr(widget, "id", "") if widget is not None else ""
-    # Widget ids look like "$$ID-<hash>-<user key>" (the key may contain dashes; "None" when unkeyed).
-    parts = widget_id.split("-", 2) if isinstance(widget_id, str) else []
-    if len(parts) == 3 and parts[2] != "None":
-        run.widget_ids[parts[2]] = widget_id
+    key = widget_key(widget_id)  # Streamlit's private id format: see rhel_viz/ui/streamlit_internals.py
+    if key is not None:
+        run.widget_ids[key] = widget_id

@@ -19,7 +19,7 @@ result = cache.gradient_lab(config, settings)
 for problem in result.problems:
     st.error(text.asset_text(f"gradients_problem_{problem}.md"), icon=":material/warning:")
 if {"overflow", "rhel_not_finite"} & set(result.problems):
-    st.stop()
+    guards.stop_page()
 guards.warn_eps_roundoff(config.dtype, settings.eps, result.state_scale)
 
 overall = result.overall

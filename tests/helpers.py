@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from benchmarks.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, wait_for_run
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "assert_page_healthy", "compiled_versions", "wait_for_run"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "assert_does_not_happen", "assert_page_healthy", "compiled_versions",
+           "wait_for_run"]
 
 
 def assert_page_healthy(page) -> None:
@@ -35,3 +36,18 @@ def compiled_versions() -> dict[str, int]:
         "hssm_gradients": hssm.hssm_gradients,
     }
     return {name: function._cache_size() for name, function in jitted.items()}
+
+
+def assert_does_not_happen(page, predicate: str, arg=None, *, within_ms: int, message: str) -> None:
+    """Fail if the JavaScript ``predicate`` (a function of ``arg``) turns true within ``within_ms``.
+
+    For what must *not* happen (a paused animation moving on, a paused training updating): the wait is
+    for the event that would show the bug, bounded by the period in which it would have come.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        page.wait_for_function(predicate, arg=arg, timeout=within_ms)
+    except PlaywrightTimeoutError:
+        return
+    raise AssertionError(message)

@@ -2,20 +2,55 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
 import streamlit as st
 
 from rhel_viz.lab import guards
 from rhel_viz.ui import text
 
+_page = threading.local()  # Streamlit runs each session's script in its own thread
+
+
+class PageStopped(Exception):
+    """Raised by :func:`stop_page` inside :func:`stoppable_page`: the rest of the page is skipped."""
+
+
+@contextmanager
+def stoppable_page() -> Iterator[None]:
+    """Run a page in here (``shell.run_page`` does) so that :func:`stop_page` ends just the page."""
+    _page.stoppable = True
+    try:
+        yield
+    except PageStopped:
+        pass
+    finally:
+        _page.stoppable = False
+
+
+def stop_page() -> NoReturn:
+    """Skip the rest of the page, like ``st.stop()``, but let ``app.py`` still draw the "copy link" box.
+
+    After ``st.stop()`` Streamlit draws nothing more in that run (every element raises the stop again), so
+    the box ``app.py`` draws after the page would be lost. Outside :func:`stoppable_page` (a page file run on
+    its own, as some AppTests do), this is ``st.stop()``.
+    """
+    if getattr(_page, "stoppable", False):
+        raise PageStopped
+    st.stop()
+
 
 def stop_if_unstable(stability: guards.Stability) -> None:
-    """A warning and ``st.stop()`` when h * omega_max >= 2 (nothing is run, nothing is plotted)."""
+    """A warning and :func:`stop_page` when h * omega_max >= 2 (nothing is run, nothing is plotted)."""
     if stability.stable:
         return
     st.warning(text.asset_text("guard_unstable.md").format(
         stability=stability.value, omega=stability.max_frequency, step_size=stability.step_size,
         limit=stability.limit), icon=":material/warning:")
-    st.stop()
+    stop_page()
 
 
 def error_if_not_finite(ok: bool, asset: str = "echo_nonfinite.md") -> bool:
@@ -26,9 +61,9 @@ def error_if_not_finite(ok: bool, asset: str = "echo_nonfinite.md") -> bool:
 
 
 def stop_if_not_finite(ok: bool, asset: str = "echo_nonfinite.md") -> None:
-    """:func:`error_if_not_finite`, then ``st.stop()`` (the rest of the page would only draw broken plots)."""
+    """:func:`error_if_not_finite`, then :func:`stop_page` (the rest of the page would only draw broken plots)."""
     if not error_if_not_finite(ok, asset):
-        st.stop()
+        stop_page()
 
 
 def warn_eps_roundoff(dtype: str, eps: float, scale: float = 1.0) -> None:

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import jax
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
-from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from rhel_viz.lab.rules import InvalidInput
 from rhel_viz.ui import guards, urlstate
 from rhel_viz.ui.slots import run_slot
+from rhel_viz.ui.streamlit_internals import leave_pages_directory_mode
 
 #: Set by the load benchmark (benchmarks/loadtest.py): the file where every page run's server-side time goes.
 RUN_LOG_ENV = "RHEL_VIZ_RUN_LOG"
@@ -28,13 +27,13 @@ def require_app_shell() -> None:
     rerunning sends the same URL through ``app.py``; afterwards this is a no-op.
     """
     jax.config.update("jax_enable_x64", True)  # as app.py: a page opened first may run without it
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+    if leave_pages_directory_mode():
         st.rerun()
 
 
 def run_page(page, lecture: urlstate.Lecture) -> None:
-    """Run the page, then put the link to the view in the sidebar (also after a page's ``st.stop()``).
+    """Run the page, then put the link to the view in the sidebar (also after a page's
+    :func:`~rhel_viz.ui.guards.stop_page`).
 
     An :class:`~rhel_viz.lab.rules.InvalidInput` (a value its rule refuses, a run over the cost
     budget) that reaches here is shown as an error with its message, never as a traceback.
@@ -42,13 +41,10 @@ def run_page(page, lecture: urlstate.Lecture) -> None:
     with run_slot() as waited:
         start = time.perf_counter()
         try:
-            page.run()
+            with guards.stoppable_page():
+                page.run()
         except InvalidInput as error:
             guards.show_invalid(error)
-        except StopException:
-            urlstate.link_box(st.sidebar, lecture)
-            _log_run(page.url_path, time.perf_counter() - start, waited)
-            raise
         urlstate.link_box(st.sidebar, lecture)
         _log_run(page.url_path, time.perf_counter() - start, waited)
 

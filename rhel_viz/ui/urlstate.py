@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from rhel_viz.lab import rules
 from rhel_viz.lab.presets import Preset, format_value
@@ -31,6 +30,7 @@ from rhel_viz.plots import deep as deep_plots
 from rhel_viz.ui import controls, params, text
 from rhel_viz.ui import training as training_ui
 from rhel_viz.ui.lecture import HIDE, PRESENT, Lecture, lecture_flags
+from rhel_viz.ui.streamlit_internals import seed_bound_widgets
 
 STREAMLIT_PARAMS = ("embed", "embed_options")  # Streamlit's own, left alone
 PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
@@ -198,13 +198,11 @@ def _rewrite(query: dict[str, list[str]], translated: dict[str, str]) -> None:
     """Replace short names by the labels Streamlit seeds widgets from, in the URL and in the seeding snapshot.
 
     Streamlit reads a bound widget's first value from the query string captured when the run
-    started (``set_initial_query_params``); an assignment to ``st.query_params`` alone comes too late.
+    started (:func:`~rhel_viz.ui.streamlit_internals.seed_bound_widgets`); an assignment to
+    ``st.query_params`` alone comes too late.
     """
     rewritten = {**query, **{key: [label] for key, label in translated.items()}}
-    ctx = get_script_run_ctx()
-    if ctx is not None:
-        with ctx.session_state.query_params() as params:
-            params.set_initial_query_params(urlencode([(k, v) for k, vs in rewritten.items() for v in vs]))
+    seed_bound_widgets(urlencode([(k, v) for k, vs in rewritten.items() for v in vs]))
     for key, label in translated.items():
         try:
             st.query_params[key] = label

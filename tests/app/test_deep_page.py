@@ -1,4 +1,4 @@
-"""The Deep and long page: AppTest driven by widget keys, and a real browser in both themes."""
+"""The Deep and long page in AppTest, driven by widget keys."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Echo page: every widget by key, every system x integrator, the stability warning, and a real browser."""
+"""The Echo page in AppTest: every widget by key, every system x integrator, the guards."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ from tests.helpers import ROOT
 PAGE = str(ROOT / "pages" / "echo.py")
 FAST_STEPS = 50
 CHARTS = 4  # animation, trajectories, phase portraits, energy and retrace error
-SLIDER_POSITION = "element => element.querySelector('.js-plotly-plot')._fullLayout.sliders[0].active"
 
 
 def _page(**widgets) -> AppTest:
     """The page at a short sequence length, with the given selectbox values set by key, already run."""
-    at = AppTest.from_file(PAGE, default_timeout=120).run()
-    at.select_slider(key="steps").set_value(FAST_STEPS)
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["steps"] = str(FAST_STEPS)  # opened at the short length: no run at the default one
+    at.run()
+    assert at.select_slider(key="steps").value == FAST_STEPS
+    if not widgets:
+        return at
     for key, value in widgets.items():
         at.selectbox(key=key).set_value(value)
     return at.run()
@@ -87,6 +90,22 @@ def test_unstable_step_size_warns_instead_of_plotting():
     assert not at.exception
     assert at.warning and "Unstable step size" in at.warning[0].value
     assert not _charts(at)
+
+
+def test_a_page_stopped_by_a_guard_still_gets_its_link_box():
+    """guards.stop_page ends the page early; app.py still draws the "copy link" box (st.stop() would not)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/echo.py")
+    at.query_params["steps"] = str(FAST_STEPS)
+    at.run()
+    assert len(at.sidebar.code) == 1 and _charts(at)
+    at.slider(key="mass_1").set_value(0.1)
+    at.slider(key="mass_2").set_value(0.1)
+    at.slider(key="k_wall").set_value(10.0)
+    at.slider(key="h").set_value(0.5).run()
+    assert not at.exception
+    assert at.warning and "Unstable step size" in at.warning[0].value and not _charts(at)
+    assert len(at.sidebar.code) == 1, "no link box after the page stopped"
 
 
 def test_non_finite_run_shows_an_error_instead_of_plots():

@@ -1,4 +1,4 @@
-"""The gradient lab page: AppTest driven by widget keys, and a real browser in both themes."""
+"""The gradient lab page in AppTest, driven by widget keys."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from tests.helpers import ROOT
 
 
 def _lab() -> AppTest:
+    """The page at a short sequence length (opened so: no run at the default one)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    at.switch_page("pages/gradients.py").run()
-    at.select_slider(key="steps").set_value(50)
-    return at.run()
+    at.switch_page("pages/gradients.py")
+    at.query_params["steps"] = "50"
+    at.run()
+    assert at.select_slider(key="steps").value == 50
+    return at
 
 
 def _metrics(at: AppTest) -> dict[str, str]:

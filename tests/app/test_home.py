@@ -1,4 +1,4 @@
-"""The app shell and home page: AppTest and a real browser."""
+"""The app shell and home page in AppTest."""
 
 from __future__ import annotations
 

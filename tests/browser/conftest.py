@@ -11,13 +11,30 @@ from benchmarks.appserver import start_app, stop_app
 from tests.helpers import CHROMIUM, CHROMIUM_ARGS, ROOT
 
 
-@pytest.fixture(scope="session", params=["light", "dark"])
-def app_url(request) -> Iterator[str]:
-    """A running app, once per theme."""
+def _serve(theme: str) -> Iterator[str]:
     (ROOT / ".pytest_cache").mkdir(exist_ok=True)
-    proc, base = start_app(theme=request.param, log_path=ROOT / ".pytest_cache" / f"streamlit-{request.param}.log")
-    yield base
-    stop_app(proc)
+    proc, base = start_app(theme=theme, log_path=ROOT / ".pytest_cache" / f"streamlit-{theme}.log")
+    try:
+        yield base
+    finally:
+        stop_app(proc)
+
+
+@pytest.fixture(scope="session")
+def light_app_url() -> Iterator[str]:
+    """The running app in the light theme: for tests of behaviour, which the theme does not change."""
+    yield from _serve("light")
+
+
+@pytest.fixture(scope="session")
+def dark_app_url() -> Iterator[str]:
+    yield from _serve("dark")
+
+
+@pytest.fixture(params=["light", "dark"])
+def app_url(request) -> str:
+    """The running app in each theme (one server per theme for the session): for tests of what is shown."""
+    return request.getfixturevalue(f"{request.param}_app_url")
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,10 @@
-"""Browser: The app shell and home page: AppTest and a real browser."""
+"""The app shell and home page in a real browser, in both themes."""
 
 from __future__ import annotations
-
-import pytest
 
 from tests.helpers import assert_page_healthy, wait_for_run
 
 
-@pytest.mark.browser
 def test_home_in_browser(app_url, page):
     page.goto(app_url + "/", wait_until="domcontentloaded")
     wait_for_run(page)

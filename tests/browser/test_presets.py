@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+from playwright.sync_api import expect
 
 from rhel_viz.lab.presets import load_presets
-from tests.helpers import ROOT, assert_page_healthy, wait_for_run
+from tests.helpers import assert_page_healthy, wait_for_run
 
 CHARTS = {"": 0, "echo": 4, "gradients": 6, "training": 0, "deep": 3}  # training draws its charts once it has trained
 PAGES = ["/", "/echo?steps=50", "/gradients?steps=50", "/training", "/deep"]
 IGNORED_NOTE = "link parameters were ignored"
-# Presets of pages this branch does not have (the Deep page is built on another branch) are skipped.
-PRESETS = [preset for preset in load_presets().values() if (ROOT / "pages" / f"{preset.page}.py").exists()]
+PRESETS = list(load_presets().values())
 
 
 def _open(page, url: str) -> None:
@@ -19,12 +18,6 @@ def _open(page, url: str) -> None:
     wait_for_run(page)
 
 
-def _light_only(request) -> None:
-    if request.node.callspec.params.get("app_url") != "light":
-        pytest.skip("checked once, in the light theme")
-
-
-@pytest.mark.browser
 def test_every_page_and_preset_renders(app_url, page):
     """Short-name preset links included: each shows its figures, no exception, no note, no JS error."""
     for path in PAGES + [preset.url() for preset in PRESETS]:
@@ -50,20 +43,21 @@ def _numbers(page) -> list[str]:
     return [values.nth(i).inner_text() for i in range(values.count())]
 
 
-@pytest.mark.browser
-def test_copied_link_reproduces_the_view(app_url, page, chromium, request):
-    _light_only(request)
-    _open(page, app_url + "/echo?steps=50&system=linear")
+def test_copied_link_reproduces_the_view(light_app_url, page, chromium):
+    _open(page, light_app_url + "/echo?steps=50&system=linear")
+    link_box = page.get_by_test_id("stSidebar").get_by_test_id("stCode")  # drawn at the end of each run
     seed = page.get_by_test_id("stSidebar").get_by_label("Seed")
     seed.fill("7")
     seed.press("Enter")
+    expect(link_box).to_contain_text("seed=7", timeout=120_000)
     wait_for_run(page)
     page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").nth(1).click()
     page.get_by_role("option", name="final").click()
+    expect(link_box).to_contain_text("loss=final", timeout=120_000)  # a new compile
     wait_for_run(page)
     before, numbers = _controls(page), _numbers(page)
     assert {"7", "final", "Linear HRU"} <= set(before), before
-    link = page.get_by_test_id("stSidebar").get_by_test_id("stCode").inner_text().strip()
+    link = link_box.inner_text().strip()
     assert "seed=7" in link and "loss=final" in link and "system=Linear+HRU" in link
     fresh = chromium.new_context(viewport={"width": 1280, "height": 720}).new_page()
     fresh.js_errors = []
@@ -77,10 +71,8 @@ def test_copied_link_reproduces_the_view(app_url, page, chromium, request):
         fresh.context.close()
 
 
-@pytest.mark.browser
-def test_malformed_link_values_give_a_note_not_a_traceback(app_url, page, request):
-    _light_only(request)
-    _open(page, app_url + "/gradients?steps=50&system=bogus&h=abc&break_friction=maybe&colour=red&hide=nothing")
+def test_malformed_link_values_give_a_note_not_a_traceback(light_app_url, page):
+    _open(page, light_app_url + "/gradients?steps=50&system=bogus&h=abc&break_friction=maybe&colour=red&hide=nothing")
     assert_page_healthy(page)
     note = page.get_by_test_id("stAlert").filter(has_text=IGNORED_NOTE)
     assert note.count() == 1
@@ -89,10 +81,8 @@ def test_malformed_link_values_give_a_note_not_a_traceback(app_url, page, reques
     assert page.get_by_test_id("stPlotlyChart").count() == CHARTS["gradients"]
 
 
-@pytest.mark.browser
-def test_export_buttons_download_valid_files(app_url, page, request):
-    _light_only(request)
-    _open(page, app_url + "/echo?steps=50")
+def test_export_buttons_download_valid_files(light_app_url, page):
+    _open(page, light_app_url + "/echo?steps=50")
     files = {}
     for fmt in ("CSV", "PNG", "HTML"):
         page.get_by_test_id("stPopover").first.get_by_role("button").first.click()
@@ -106,7 +96,6 @@ def test_export_buttons_download_valid_files(app_url, page, request):
     assert_page_healthy(page)
 
 
-@pytest.mark.browser
 def test_presentation_mode_hides_controls_and_enlarges_text(app_url, page):
     _open(page, app_url + "/echo?steps=50&present=1&hide=controls")
     assert_page_healthy(page)

@@ -1,20 +1,24 @@
-"""Browser: The training playground: AppTest driving widgets by key, and a real browser while training plays."""
+"""The training playground in a real browser: training plays live in a fragment, sessions stay apart,
+keyboard shortcuts."""
 
 from __future__ import annotations
 
 import re
 import time
 
-import pytest
-from streamlit.testing.v1 import AppTest
+from playwright.sync_api import expect
 
-from tests.helpers import ROOT, assert_page_healthy, wait_for_run
+from rhel_viz.ui.training import RUN_EVERY_S
+from tests.helpers import assert_does_not_happen, assert_page_healthy, wait_for_run
 
-PAGE = str(ROOT / "pages" / "training.py")
-
-
-def _metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
+# The "Updates" metric's value, or -1 while the fragment is being redrawn.
+UPDATES = """() => {
+    const metric = [...document.querySelectorAll('[data-testid="stMetric"]')]
+        .find(element => element.innerText.includes('Updates'));
+    const value = metric && metric.querySelector('[data-testid="stMetricValue"]');
+    const number = value ? parseInt(value.innerText, 10) : NaN;
+    return Number.isNaN(number) ? -1 : number;
+}"""
 
 
 def _updates(page) -> int:
@@ -27,29 +31,22 @@ def _counter(page, label: str) -> int:
     return int(text.rsplit(":", 1)[1])
 
 
-def _wait_for_updates(page, above: int, timeout_s: float = 90) -> int:
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        try:
-            value = _updates(page)
-        except Exception:  # the fragment is being redrawn
-            value = -1
-        if value > above:
-            return value
-        page.wait_for_timeout(250)
-    raise AssertionError(f"the update counter stayed at or below {above}")
+def _wait_for_updates(page, above: int, timeout_ms: int = 90_000) -> int:
+    """Wait until the update counter is above ``above``; returns its value."""
+    handle = page.wait_for_function(f"above => {{ const n = ({UPDATES})(); return n > above ? n : false; }}",
+                                    arg=above, timeout=timeout_ms)
+    return int(handle.json_value())
 
 
-@pytest.mark.browser
-def test_play_trains_live_in_a_fragment_and_sessions_are_independent(app_url, page, chromium):
-    page.goto(app_url + "/training", wait_until="domcontentloaded")
+def test_play_trains_live_in_a_fragment_and_sessions_are_independent(light_app_url, page, chromium):
+    page.goto(light_app_url + "/training", wait_until="domcontentloaded")
     wait_for_run(page)
     assert_page_healthy(page)
     other = chromium.new_context(viewport={"width": 1280, "height": 720}).new_page()
     other.js_errors = []
     other.on("pageerror", lambda error: other.js_errors.append(str(error)))
     try:
-        other.goto(app_url + "/training", wait_until="domcontentloaded")
+        other.goto(light_app_url + "/training", wait_until="domcontentloaded")
         wait_for_run(other)
 
         page.locator(".st-key-train_play button").click()
@@ -78,11 +75,12 @@ def test_play_trains_live_in_a_fragment_and_sessions_are_independent(app_url, pa
         assert answered_s < 5.0
 
         page.locator(".st-key-train_pause button").click()
+        expect(page.locator(".st-key-train_play button")).to_be_enabled(timeout=60_000)  # Pause's page run draws
         wait_for_run(page)
-        page.wait_for_timeout(1500)
         paused = _updates(page)
-        page.wait_for_timeout(1500)
-        assert _updates(page) == paused
+        # Playing, the live view refreshes every RUN_EVERY_S: three periods without an update show it stopped.
+        assert_does_not_happen(page, f"() => ({UPDATES})() > {paused}", within_ms=int(3000 * RUN_EVERY_S),
+                               message="training went on after Pause")
         assert page.get_by_test_id("stPlotlyChart").count() == 4
         assert_page_healthy(page)
         assert _updates(other) == 0
@@ -91,17 +89,16 @@ def test_play_trains_live_in_a_fragment_and_sessions_are_independent(app_url, pa
         other.context.close()
 
 
-@pytest.mark.browser
-def test_keyboard_shortcuts_step_and_reset(app_url, page):
-    page.goto(app_url + "/training", wait_until="domcontentloaded")
+def test_keyboard_shortcuts_step_and_reset(light_app_url, page):
+    page.goto(light_app_url + "/training", wait_until="domcontentloaded")
     wait_for_run(page)
     page.get_by_role("heading", name="Training playground").click()  # focus the page, not a widget
     page.keyboard.press("n")
-    wait_for_run(page)
     page.wait_for_function("/Updates\\s*\\n*\\s*1\\b/.test(document.body.innerText)", timeout=60_000)
+    wait_for_run(page)
     assert _updates(page) == 1
     page.keyboard.press("x")
-    wait_for_run(page)
     page.wait_for_function("/Updates\\s*\\n*\\s*0\\b/.test(document.body.innerText)", timeout=30_000)
+    wait_for_run(page)
     assert _updates(page) == 0
     assert_page_healthy(page)
