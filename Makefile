@@ -3,7 +3,7 @@
 #   make test  -> sets up .venv (plus test tools and the system Chromium) and runs every test
 #   make test-fast -> core + lab + app tests only (no browser, no load), for day-to-day work
 # Both keep XLA's compiled programs in .pytest_cache/jax-compilation-cache (tests/conftest.py): the first
-# run on a machine compiles everything, later runs are about three times faster.
+# run on a machine compiles everything, later runs take less than half as long.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
