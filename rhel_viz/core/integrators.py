@@ -23,7 +23,7 @@ drifts and the potential part at the half-step position where the force was eval
 the published LinHRU code does (an O(h) bias).
 
 Adding an integrator touches this file only: a subclass of :class:`Integrator`, and one entry in
-:data:`INTEGRATORS` (whose names are the values the presets and URLs use).
+:data:`INTEGRATORS` (whose names are what configurations refer to).
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ class RK4(Integrator):
 
 #: The default integrator: the only reversible one.
 LEAPFROG: Integrator = Leapfrog()
-#: Integrators by name (the names presets, URLs and the command line use).
+#: Integrators by name: the names configurations use.
 INTEGRATORS: Mapping[str, Integrator] = MappingProxyType({
     integrator.name: integrator for integrator in (LEAPFROG, Euler(), RK4())
 })
