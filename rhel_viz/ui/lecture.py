@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from rhel_viz.ui.usertext import ignored_note
+
 PRESENT = "present"
 HIDE = "hide"
 HIDE_CHOICES = ("controls", "link", "exports")  # what ``hide=a,b`` can hide
@@ -38,13 +40,13 @@ def lecture_flags(query: Mapping[str, str]) -> tuple[Lecture, list[str]]:
     present_raw = query.get(PRESENT)
     present = present_raw is not None and present_raw.lower() in ("1", "true", "yes", "on")
     if present_raw is not None and present_raw.lower() not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
-        notes.append(f"`{PRESENT}={present_raw}` (use 1 or 0)")
+        notes.append(ignored_note(PRESENT, present_raw, "use 1 or 0"))
     hidden = set()
     for item in filter(None, (query.get(HIDE) or "").split(",")):
         if item in HIDE_CHOICES:
             hidden.add(item)
         else:
-            notes.append(f"`{HIDE}={item}` (choose from {', '.join(HIDE_CHOICES)})")
+            notes.append(ignored_note(HIDE, item, f"choose from {', '.join(HIDE_CHOICES)}"))
     return Lecture(present=present, hidden=frozenset(hidden)), notes
 
 

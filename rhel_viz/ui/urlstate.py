@@ -31,6 +31,7 @@ from rhel_viz.ui import controls, params, text
 from rhel_viz.ui import training as training_ui
 from rhel_viz.ui.lecture import HIDE, PRESENT, Lecture, lecture_flags
 from rhel_viz.ui.streamlit_internals import seed_bound_widgets
+from rhel_viz.ui.usertext import ignored_note, note_list
 
 STREAMLIT_PARAMS = ("embed", "embed_options")  # Streamlit's own, left alone
 PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
@@ -163,12 +164,12 @@ def check(page: str, query: Mapping[str, list[str]]) -> tuple[dict[str, Any], li
         spec = specs.get(key)
         if spec is None:
             dropped.append(key)
-            notes.append(f"`{key}={raw}` (this page has no such control)")
+            notes.append(ignored_note(key, raw, "this page has no such control"))
             continue
         valid, option = spec.resolve(raw) if len(values) == 1 else (False, None)
         if not valid:
             dropped.append(key)
-            notes.append(f"`{key}={raw}` (expected {spec.describe()})")
+            notes.append(ignored_note(key, raw, f"expected {spec.describe()}"))
         elif option is not None:
             translated[key] = spec.label(option)
     return translated, dropped, notes
@@ -188,7 +189,7 @@ def start(page: str) -> Lecture:
             pass
     notes += flag_notes
     if notes:
-        st.warning(text.asset_text("url_ignored.md").format(params="\n".join(f"- {note}" for note in notes)),
+        st.warning(text.asset_text("url_ignored.md").format(params=note_list(notes)),
                    icon=":material/link_off:")
     _style(lecture)
     return lecture

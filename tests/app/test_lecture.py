@@ -22,6 +22,7 @@ from rhel_viz.plots import files as export
 from rhel_viz.plots import style
 from rhel_viz.ui import urlstate
 from rhel_viz.ui.lecture import lecture_flags
+from rhel_viz.ui.usertext import shown
 from tests.helpers import ROOT
 
 EXPECTED_PRESETS = ["Perfect echo", "Friction kills the echo", "Symmetry breaking with eps",
@@ -70,14 +71,14 @@ def test_short_names_are_translated_and_bad_values_reported():
         "h": ["abc"], "seed": ["1.5"], "damping": ["9"], "bogus": ["1"], "present": ["1"]})
     assert translated == {"system": "Linear HRU", "eps": "1e-03"}
     assert sorted(dropped) == ["bogus", "damping", "h", "seed"]
-    assert len(notes) == 4 and any("h=abc" in note for note in notes)
+    assert len(notes) == 4 and any(f"{shown('h')} = {shown('abc')}" in note for note in notes)
     assert urlstate.check("no-such-page", {"anything": ["1"]}) == ({}, [], [])
 
 
 def test_lecture_flags():
     lecture, notes = lecture_flags({"present": "1", "hide": "controls,link,nonsense"})
     assert lecture.present and not lecture.show_controls and not lecture.show_link and not lecture.show_exports
-    assert notes == ["`hide=nonsense` (choose from controls, link, exports)"]
+    assert notes == [f"{shown('hide')} = {shown('nonsense')} (choose from controls, link, exports)"]
     assert lecture_flags({})[0].show_exports
 
 
