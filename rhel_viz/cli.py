@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -75,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--updates", type=parser_type(UPDATES, argparse.ArgumentTypeError), default=None,
                         help="training presets: updates before export (default: the exporter's)")
     export.add_argument("--no-images", action="store_true", help="skip PNG/SVG (no Chromium needed)")
+    export.add_argument("--force", action="store_true", help="write into a non-empty directory, overwriting files")
     return parser
 
 
@@ -112,6 +116,48 @@ def run_check(config: ProblemConfig, eps: float, damping: float = 0.0, integrato
     }
 
 
+#: Largest max |E_k - Sigma_z Phi_{N-k}| of the free echo that still counts as retracing (round-off of each dtype).
+RETRACE_TOLERANCE = {"float64": 1e-8, "float32": 1e-3}
+#: Below this overall cosine, RHEL and BPTT are said to disagree.
+MIN_COSINE = 0.999
+
+
+def strict_json(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None (JSON has no NaN or Infinity)."""
+    if isinstance(value, dict):
+        return {key: strict_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _numbers(value: Any) -> list[float]:
+    if isinstance(value, dict):
+        return [number for item in value.values() for number in _numbers(item)]
+    return [value] if isinstance(value, float) else []
+
+
+def check_warnings(report: dict[str, Any]) -> list[str]:
+    """What makes a ``check`` report misleading: non-finite values, an echo that does not retrace, RHEL
+    disagreeing with BPTT, or an eps lost in float32 round-off. Empty when the comparison is sound."""
+    warnings = []
+    if not all(math.isfinite(number) for number in _numbers(report)):
+        warnings.append("the run produced NaN or infinite values: lower the step size or the number of steps")
+    retrace = report["echo_retrace_error"]
+    if math.isfinite(retrace) and retrace > RETRACE_TOLERANCE[report["dtype"]]:
+        warnings.append(f"the free echo does not retrace the forward run (max error {retrace:.1e}): friction, a "
+                        "non-reversible integrator or chaos over a long run break RHEL's premise")
+    cosine = report["overall"]["cosine"]
+    if math.isfinite(cosine) and cosine < MIN_COSINE:
+        warnings.append(f"RHEL disagrees with BPTT (overall cosine {cosine:.3f})")
+    if guards.eps_too_small(report["dtype"], report["eps"]):
+        warnings.append(f"eps = {report['eps']:g} is below float32's round-off floor for states of size 1 "
+                        f"({guards.FLOAT32_MIN_RELATIVE_EPS:g}): the two echoes cancel")
+    return warnings
+
+
 def _print_table(report: dict[str, Any]) -> None:
     print(f"RHEL vs BPTT  system={report['system']} loss={report['loss']} dtype={report['dtype']} "
           f"eps={report['eps']:g} steps={report['steps']} h={report['step_size']:g} "
@@ -136,20 +182,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         except InvalidInput as error:
             sys.stderr.write(f"python -m rhel_viz check: error: {error}\n")
             return 2
+        warnings = check_warnings(report)
         if args.json:
-            print(json.dumps(report))
+            print(json.dumps({**strict_json(report), "warnings": warnings}, allow_nan=False))
         else:
             _print_table(report)
+        for warning in warnings:
+            sys.stderr.write(f"python -m rhel_viz check: warning: {warning}\n")
     if args.command == "bench":
         return _run_bench(args.names, args.json)
     if args.command == "export":
-        return _run_export(args.preset, args.out, args.updates, not args.no_images)
+        return _run_export(args.preset, args.out, args.updates, not args.no_images, args.force)
     return 0
 
 
-def _run_export(name: str, out: str, updates: int | None, images: bool) -> int:
-    from pathlib import Path
+def export_target_problem(out: Path, force: bool = False) -> str | None:
+    """Why ``out`` cannot take an export (checked before anything is computed), or None when it can.
 
+    It must be a directory or not exist yet, inside a writable directory; an existing non-empty directory
+    is refused unless ``force`` (files of the same name are then overwritten).
+    """
+    if out.exists() and not out.is_dir():
+        return f"--out {out} exists and is not a directory"
+    if out.is_dir():
+        if any(out.iterdir()) and not force:
+            return f"--out {out} is not empty; pass --force to overwrite files of the same name"
+        return None if os.access(out, os.W_OK) else f"--out {out} is not writable"
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"--out {out} is inside {parent}, which is not a directory"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"--out {out} cannot be created: {parent} is not writable"
+    return None
+
+
+def _run_export(name: str, out: str, updates: int | None, images: bool, force: bool = False) -> int:
     from rhel_viz.export import DEFAULT_TRAINING_UPDATES, PAGE_FIGURES, export_preset
     from rhel_viz.lab.presets import get_preset
 
@@ -161,6 +230,10 @@ def _run_export(name: str, out: str, updates: int | None, images: bool) -> int:
     if preset.page not in PAGE_FIGURES:
         sys.stderr.write(f"python -m rhel_viz export: error: preset {preset.name!r} is on page {preset.page!r}, "
                          f"which has no exporter; exportable pages: {sorted(PAGE_FIGURES)}\n")
+        return 2
+    problem = export_target_problem(Path(out), force)
+    if problem:
+        sys.stderr.write(f"python -m rhel_viz export: error: {problem}\n")
         return 2
     updates = DEFAULT_TRAINING_UPDATES if updates is None else updates
     try:
