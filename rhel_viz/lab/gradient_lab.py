@@ -153,7 +153,7 @@ def _readout_gradients(system: System, params: Params, positions: jax.Array, dat
     return jax.tree.map(lambda leaf: leaf.sum(axis=0), per_step)
 
 
-def _element_labels(params: dict[str, np.ndarray]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def element_labels(params: dict[str, np.ndarray]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Labels like ``k_coupling[0]`` or ``B[2,1]`` and the group (parameter name) of each element."""
     labels, groups = [], []
     for name in sorted(params):
@@ -238,7 +238,7 @@ def run_gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> Gr
     trace, rhel, bptt = _lab_gradients(problem, settings)
     bptt_costate = to_numpy(bptt_costates(problem, **_physics(settings)))
     echo_costate = to_numpy(echo_costates(trace, settings.eps))
-    labels, groups = _element_labels(to_numpy(bptt.params))
+    labels, groups = element_labels(to_numpy(bptt.params))
     rhel_flat, bptt_flat = _flatten(to_numpy(rhel.params)), _flatten(to_numpy(bptt.params))
     integrand, readout_part = _accumulator(problem, trace, settings.eps)
     loss = float(bptt.loss)

@@ -364,3 +364,21 @@ def test_over_budget_run_is_an_error_message_not_a_traceback(monkeypatch):
     assert not at.exception
     assert any("over the budget" in error.value and "reduce N" in error.value for error in at.error)
     assert not at.get("plotly_chart")
+
+
+def test_gradient_lab_presets_name_real_options_of_their_problem():
+    """A preset's parameter, input channel and costate coordinate exist in its problem (not only match a
+    pattern): an unknown parameter label would silently show another parameter."""
+    from rhel_viz.lab.gradient_lab import element_labels
+    from rhel_viz.lab.problems import build_problem
+    from rhel_viz.lab.scenarios import gradient_lab_config
+
+    presets = [preset for preset in load_presets().values() if preset.page == "gradients"]
+    assert presets
+    for preset in presets:
+        config, _ = gradient_lab_config(preset.params)
+        problem = build_problem(config)
+        labels, _ = element_labels({name: np.asarray(value) for name, value in problem.params.items()})
+        assert preset.params.get("accumulator_param", labels[0]) in labels, (preset.name, labels)
+        assert 0 <= preset.params.get("input_channel", 0) < problem.data.inputs.shape[1], preset.name
+        assert 0 <= preset.params.get("adjoint_coordinate", 0) < problem.initial.position.shape[0], preset.name
