@@ -166,7 +166,11 @@ def check(page: str, query: Mapping[str, list[str]]) -> tuple[dict[str, Any], li
             dropped.append(key)
             notes.append(ignored_note(key, raw, "this page has no such control"))
             continue
-        valid, option = spec.resolve(raw) if len(values) == 1 else (False, None)
+        if len(values) > 1:
+            dropped.append(key)
+            notes.append(ignored_note(key, raw, f"given {len(values)} times; give it once"))
+            continue
+        valid, option = spec.resolve(raw)
         if not valid:
             dropped.append(key)
             notes.append(ignored_note(key, raw, f"expected {spec.describe()}"))

@@ -69,3 +69,10 @@ def test_injection_through_a_link_shows_no_markup_on_the_page():
     _no_markup(_rendered(notes[0]))
     assert len(notes[0]) < 3_000  # 502 bad parameters, 10 kB of them in one key: cut and counted
     assert "… and 492 more" in notes[0]
+
+
+def test_a_repeated_key_is_dropped_with_its_own_reason():
+    from rhel_viz.ui import urlstate
+
+    _, dropped, notes = urlstate.check("echo", {"h": ["0.1", "0.2"]})
+    assert dropped == ["h"] and len(notes) == 1 and "given 2 times" in notes[0], notes
