@@ -76,8 +76,9 @@ def test_malformed_link_values_give_a_note_not_a_traceback(light_app_url, page):
     assert_page_healthy(page)
     note = page.get_by_test_id("stAlert").filter(has_text=IGNORED_NOTE)
     assert note.count() == 1
-    for name in ("system=bogus", "h=abc", "break_friction=maybe", "colour=red", "hide=nothing"):
-        assert name in note.inner_text()
+    for key, value in (("system", "bogus"), ("h", "abc"), ("break_friction", "maybe"), ("colour", "red"),
+                       ("hide", "nothing")):
+        assert f"{key} = {value}" in note.inner_text()  # each as typed, in its own code span
     assert page.get_by_test_id("stPlotlyChart").count() == CHARTS["gradients"]
 
 
