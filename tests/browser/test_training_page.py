@@ -55,7 +55,10 @@ def test_play_trains_live_in_a_fragment_and_sessions_are_independent(light_app_u
         later = _wait_for_updates(page, first)
         # The fragment refreshed by itself: more updates and refreshes, no extra full-page run.
         assert later > first
-        assert _counter(page, "Live view refreshes") > live_runs
+        # The counters are separate elements of the same fragment run: wait for the refresh count to show.
+        page.wait_for_function(
+            "live => { const found = document.body.innerText.match(/Live view refreshes: (\\d+)/);"
+            " return found !== null && Number(found[1]) > live; }", arg=live_runs, timeout=30_000)
         assert _counter(page, "Full page runs") == page_runs
 
         # Another browser session has its own training state: still at step 0.
