@@ -1,12 +1,11 @@
 """rhel-viz: the Streamlit entry point. Pages plug in here; everything else lives in rhel_viz/."""
 
-import jax
 import streamlit as st
 
 from rhel_viz.ui import shell, urlstate
 from rhel_viz.ui.lecture import current_lecture
 
-jax.config.update("jax_enable_x64", True)  # the pages offer float32 and float64 side by side
+shell.configure_jax()  # float64 on, and compiled programs kept on disk between runs
 
 lecture = current_lecture()
 st.set_page_config(page_title="rhel-viz: Recurrent Hamiltonian Echo Learning", page_icon="assets/icon.svg",

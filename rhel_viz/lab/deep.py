@@ -16,7 +16,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from rhel_viz.core.hssm import HAMILTONIAN_KEYS, HSSMConfig, example_batch, hssm_gradients, init_hssm, layer_agreement
-from rhel_viz.lab import scaling
+from rhel_viz.lab import costs, scaling
 from rhel_viz.lab.problems import SEED
 from rhel_viz.lab.rules import OneOf, check_fields, setting
 from rhel_viz.lab.runs import NUDGING
@@ -97,6 +97,16 @@ def _group_rows(layer_groups: list[dict[str, dict[str, float]]]) -> tuple[LayerG
                                 values["norm_ratio"])
                  for layer_index, groups in enumerate(layer_groups, start=1)
                  for group, values in sorted(groups.items(), key=lambda item: order.index(item[0])))
+
+
+def agreement_cost(settings: AgreementSettings) -> costs.Cost:
+    """What :func:`run_layer_agreement` will cost now (one program per layer kind and dtype; eps is traced)."""
+    return costs.estimate(costs.Program("layer agreement", (settings.layer, settings.dtype)))
+
+
+def live_scaling_cost(model: str) -> costs.Cost:
+    """What :func:`run_live_scaling` will cost now: compiling and timing every method at every length."""
+    return costs.estimate(costs.Program("live scaling", (model,)))
 
 
 def run_layer_agreement(settings: AgreementSettings) -> LayerAgreement:

@@ -14,12 +14,12 @@ from rhel_viz.core.integrators import State, flip, integrator_named
 from rhel_viz.core.losses import Sequence, nudge_force
 from rhel_viz.core.rhel import rhel_trace
 from rhel_viz.core.systems import MassSpringChain, Params, System, energy, max_frequency
-from rhel_viz.lab import guards
+from rhel_viz.lab import costs, guards
 from rhel_viz.lab.guards import Stability
 from rhel_viz.lab.problems import ProblemConfig, build_problem
-from rhel_viz.lab.runs import check_run, to_numpy
+from rhel_viz.lab.runs import check_run, program, to_numpy
 
-__all__ = ["EchoView", "run_echo_view"]
+__all__ = ["EchoView", "echo_view_cost", "run_echo_view"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,12 @@ def _oscillator_mass_and_stiffness(system: System, params: dict[str, np.ndarray]
         return np.asarray(params["mass"]), stiffness
     stiffness = np.asarray(system.squared_frequencies({k: jnp.asarray(v) for k, v in params.items()}))
     return np.ones(system.position_size), stiffness
+
+
+def echo_view_cost(config: ProblemConfig, integrator: str = "leapfrog") -> costs.Cost:
+    """What :func:`run_echo_view` will cost now (compiling only if nobody has run this shape yet)."""
+    steps = guards.work(config.steps, config.make_system().position_size, 1, guards.PASSES["echo view"])
+    return costs.estimate(program("echo view", config, integrator), steps)
 
 
 def run_echo_view(config: ProblemConfig, eps: float, damping: float = 0.0,

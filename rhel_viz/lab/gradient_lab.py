@@ -23,10 +23,20 @@ from rhel_viz.core.problem import Gradients, Problem, gradients
 from rhel_viz.core.rhel import ESTIMATORS, RHEL, EchoTrace, echo_retrace_error, rhel_trace
 from rhel_viz.core.sweeps import DEFAULT_EPS_GRID, relative_errors_over_eps, rhel_gradients_over_eps
 from rhel_viz.core.systems import Params, System
-from rhel_viz.lab import guards
+from rhel_viz.lab import costs, guards
 from rhel_viz.lab.problems import ProblemConfig, build_problem
 from rhel_viz.lab.rules import check_fields, setting
-from rhel_viz.lab.runs import DEFAULT_EPS, ESTIMATOR, FRICTION, GRADIENT_POINT, INTEGRATOR, NUDGING, check_run, to_numpy
+from rhel_viz.lab.runs import (
+    DEFAULT_EPS,
+    ESTIMATOR,
+    FRICTION,
+    GRADIENT_POINT,
+    INTEGRATOR,
+    NUDGING,
+    check_run,
+    program,
+    to_numpy,
+)
 
 __all__ = ["DEMO_PARAMETER", "SWEEP_DTYPES", "Agreement", "EpsSweep", "GradientLabResult", "GradientLabSettings",
            "GroupAgreement", "diagnose", "run_eps_sweep", "run_gradient_lab"]
@@ -228,6 +238,20 @@ def _agreement_table(rhel: Gradients, bptt: Gradients, estimator: str) -> tuple[
         rows.append(GroupAgreement.of("initial state", to_numpy(rhel.initial_state), to_numpy(bptt.initial_state),
                                       size=2 * int(np.size(bptt.initial_state.position))))
     return tuple(rows)
+
+
+def gradient_lab_cost(config: ProblemConfig, settings: GradientLabSettings) -> costs.Cost:
+    """What :func:`run_gradient_lab` will cost now (compiling only if nobody has run these choices yet)."""
+    static = program("gradient lab", config, settings.integrator, settings.estimator, settings.gradient_point)
+    steps = guards.work(config.steps, config.make_system().position_size, 1, guards.PASSES["gradient lab"])
+    return costs.estimate(static, steps)
+
+
+def eps_sweep_cost(config: ProblemConfig, settings: GradientLabSettings) -> costs.Cost:
+    """What :func:`run_eps_sweep` will cost now (it runs both dtypes and both estimators: one program each)."""
+    static = program("eps sweep", replace(config, dtype="float64"), settings.integrator, settings.gradient_point)
+    steps = guards.work(config.steps, config.make_system().position_size, 1, guards.PASSES["eps sweep"])
+    return costs.estimate(static, steps)
 
 
 def run_gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> GradientLabResult:

@@ -7,6 +7,7 @@
   ``AgreementSettings``).
 * :func:`check_run`: the entry guard of every experiment, before anything runs: values in range
   (:class:`~rhel_viz.lab.rules.InvalidInput`), cost within budget (:class:`~rhel_viz.lab.guards.OverBudget`).
+* :func:`program`: the compiled program a run needs (what :mod:`rhel_viz.lab.costs` estimates).
 * :func:`problem_stability`: h * omega_max of a config's initial parameters.
 * :func:`to_numpy`: a PyTree of jax arrays as NumPy (results hold NumPy only).
 """
@@ -20,7 +21,7 @@ import numpy as np
 
 from rhel_viz.core.integrators import GRADIENT_POINTS, INTEGRATORS
 from rhel_viz.core.rhel import ESTIMATORS
-from rhel_viz.lab import guards
+from rhel_viz.lab import costs, guards
 from rhel_viz.lab.guards import Stability
 from rhel_viz.lab.problems import ProblemConfig, build_problem
 from rhel_viz.lab.rules import OneOf, Range, require
@@ -49,6 +50,15 @@ def check_run(config: ProblemConfig, kind: str, *, eps: float | None, damping: f
               "estimator": estimator}
     require(RUN_RULES, {name: value for name, value in values.items() if not (name == "eps" and value is None)})
     guards.check_budget(kind, config.steps, config.make_system().position_size)
+
+
+def program(kind: str, config: ProblemConfig, *static: object) -> costs.Program:
+    """The compiled program of a ``kind`` of run on ``config``: its shapes and dtype, plus the run's other
+    static choices (integrator, estimator...). Values that are traced (eps, step size, masses, seed) are not
+    part of it: changing them never compiles."""
+    shape = (config.system, config.steps, config.dtype, config.n_masses, config.oscillators, config.input_size,
+             config.output_size)
+    return costs.Program(kind, (*shape, *static))
 
 
 def problem_stability(config: ProblemConfig) -> Stability:

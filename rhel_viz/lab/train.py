@@ -30,7 +30,7 @@ from rhel_viz.core.metrics import cosine
 from rhel_viz.core.problem import Problem, gradients
 from rhel_viz.core.rhel import RHEL
 from rhel_viz.core.systems import Params, System
-from rhel_viz.lab import guards
+from rhel_viz.lab import costs, guards
 from rhel_viz.lab.rules import OneOf, Range, check_fields, require, setting
 from rhel_viz.lab.runs import DEFAULT_EPS, NUDGING
 from rhel_viz.lab.tasks import TaskData, TaskSettings, build_task
@@ -102,6 +102,16 @@ def update_cost(data: TaskData) -> int:
     """Oscillator-steps of one update (raises :class:`~rhel_viz.lab.guards.OverBudget` above the budget)."""
     return guards.check_budget("training update", data.dataset.inputs.shape[1], data.system.position_size,
                                data.batch_size)
+
+
+def training_cost(state: TrainState) -> costs.Cost:
+    """What the next :func:`train_step` will cost now (the first update of a task's shapes compiles)."""
+    settings, data = state.settings, state.data
+    static = costs.Program("training update", (settings.task, settings.system, settings.width, settings.steps,
+                                               settings.dtype, state.optimiser, data.batch_size))
+    work = guards.work(data.dataset.inputs.shape[1], data.system.position_size, data.batch_size,
+                       guards.PASSES["training update"])
+    return costs.estimate(static, work)
 
 
 def unstable_copy(state: TrainState) -> tuple[str, guards.Stability] | None:

@@ -3,6 +3,7 @@ jax arrays; ``st.cache_data`` pickles them)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import astuple, replace
 from functools import partial
@@ -12,9 +13,18 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from rhel_viz.lab import deep, guards, runs, scaling
-from rhel_viz.lab.echo import EchoView, run_echo_view
-from rhel_viz.lab.gradient_lab import EpsSweep, GradientLabResult, GradientLabSettings, run_eps_sweep, run_gradient_lab
+from rhel_viz.lab.echo import EchoView, echo_view_cost, run_echo_view
+from rhel_viz.lab.gradient_lab import (
+    EpsSweep,
+    GradientLabResult,
+    GradientLabSettings,
+    eps_sweep_cost,
+    gradient_lab_cost,
+    run_eps_sweep,
+    run_gradient_lab,
+)
 from rhel_viz.lab.problems import ProblemConfig
+from rhel_viz.ui import slots
 
 _HASH = {ProblemConfig: astuple, GradientLabSettings: astuple}
 #: Every cache is bounded in entries and in age: a classroom of sessions cannot grow the server's memory
@@ -46,43 +56,79 @@ def stability(config: ProblemConfig) -> guards.Stability:
     return runs.problem_stability(config)
 
 
-@st.cache_data(max_entries=64, ttl=TTL_S, show_spinner=False, hash_funcs=_HASH)
+def owner() -> str:
+    """This browser session's name for the compile allowance (kept in its session state)."""
+    return st.session_state.setdefault(_OWNER_KEY, uuid.uuid4().hex)
+
+
+_OWNER_KEY = "_rhel_viz_owner"
+
+
 def gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> GradientLabResult:
-    return run_gradient_lab(config, settings)
+    """RHEL against BPTT on one problem (:func:`~rhel_viz.lab.gradient_lab.run_gradient_lab`), shared by sessions."""
+    with slots.off_page_slot():  # waiting for another session's run of the same key holds no page slot
+        return _gradient_lab(config, settings, _owner=owner())
+
+
+@st.cache_data(max_entries=64, ttl=TTL_S, show_spinner=False, hash_funcs=_HASH)
+def _gradient_lab(config: ProblemConfig, settings: GradientLabSettings, _owner: str) -> GradientLabResult:
+    with slots.compute(gradient_lab_cost(config, settings), _owner):
+        return run_gradient_lab(config, settings)
 
 
 def eps_sweep(config: ProblemConfig, settings: GradientLabSettings) -> EpsSweep:
     """The sweep ignores ``settings.eps``, so moving the eps slider reuses the cached sweep (one eps for all)."""
-    return _eps_sweep(config, replace(settings, eps=runs.DEFAULT_EPS))
+    with slots.off_page_slot():
+        return _eps_sweep(config, replace(settings, eps=runs.DEFAULT_EPS), _owner=owner())
 
 
 @st.cache_data(max_entries=32, ttl=TTL_S, show_spinner="Sweeping ε (compiles once per system and length)…",
                hash_funcs=_HASH)
-def _eps_sweep(config: ProblemConfig, settings: GradientLabSettings) -> EpsSweep:
-    return run_eps_sweep(config, settings)
+def _eps_sweep(config: ProblemConfig, settings: GradientLabSettings, _owner: str) -> EpsSweep:
+    with slots.compute(eps_sweep_cost(config, settings), _owner):
+        return run_eps_sweep(config, settings)
+
+
+def echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str) -> EchoView:
+    """The Echo page's numbers: forward run, three echoes, energies, retrace error."""
+    with slots.off_page_slot():
+        return _echo_view(config, eps, damping, integrator, _owner=owner())
 
 
 @st.cache_data(max_entries=32, ttl=TTL_S, show_spinner="Running forward and echoes...", hash_funcs=_HASH)
-def echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str) -> EchoView:
-    """The Echo page's numbers: forward run, three echoes, energies, retrace error."""
-    return run_echo_view(config, eps, damping, integrator)
+def _echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str, _owner: str) -> EchoView:
+    with slots.compute(echo_view_cost(config, integrator), _owner):
+        return run_echo_view(config, eps, damping, integrator)
 
 
 # ----------------------------------------------------------------------------------------------
 # Deep and long
 
+def layer_agreement(settings: deep.AgreementSettings) -> deep.LayerAgreement:
+    """Per-layer cosine and norm ratio of RHEL against BPTT in a 4-layer HSSM."""
+    with slots.off_page_slot():
+        return _layer_agreement(settings, _owner=owner())
+
+
 @st.cache_data(max_entries=32, ttl=TTL_S,
                show_spinner="Running the HSSM with RHEL and with BPTT (compiles once per model)…",
                hash_funcs={deep.AgreementSettings: astuple})
-def layer_agreement(settings: deep.AgreementSettings) -> deep.LayerAgreement:
-    """Per-layer cosine and norm ratio of RHEL against BPTT in a 4-layer HSSM."""
-    return deep.run_layer_agreement(settings)
+def _layer_agreement(settings: deep.AgreementSettings, _owner: str) -> deep.LayerAgreement:
+    with slots.compute(deep.agreement_cost(settings), _owner):
+        return deep.run_layer_agreement(settings)
+
+
+def live_scaling(model: str) -> deep.LiveScaling:
+    """Time and XLA memory at short lengths, measured once per server process (alone on the compute slot:
+    no other computation runs while it times)."""
+    with slots.off_page_slot():
+        return _live_scaling(model, _owner=owner())
 
 
 @st.cache_data(max_entries=4, ttl=TTL_S, show_spinner="Compiling and timing forward, RHEL and BPTT at four lengths…")
-def live_scaling(model: str) -> deep.LiveScaling:
-    """Time and XLA memory at short lengths, measured once per server process."""
-    return deep.run_live_scaling(model)
+def _live_scaling(model: str, _owner: str) -> deep.LiveScaling:
+    with slots.compute(deep.live_scaling_cost(model), _owner):
+        return deep.run_live_scaling(model)
 
 
 def scaling_report() -> dict[str, Any] | None:

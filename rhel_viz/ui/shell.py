@@ -16,6 +16,29 @@ from rhel_viz.ui.streamlit_internals import leave_pages_directory_mode
 
 #: Set by the load benchmark (benchmarks/loadtest.py): the file where every page run's server-side time goes.
 RUN_LOG_ENV = "RHEL_VIZ_RUN_LOG"
+#: Where the app keeps compiled programs between server starts and after a memory release
+#: (:mod:`rhel_viz.lab.memory`), unless ``JAX_COMPILATION_CACHE_DIR`` names another folder.
+COMPILE_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rhel-viz" / "jax"
+COMPILE_CACHE_MAX_BYTES = 2 * 1024**3  # least recently used entries go beyond this
+
+
+def configure_jax() -> None:
+    """float64 on (the pages offer float32 and float64 side by side) and JAX's persistent compilation cache.
+
+    With the cache, a program compiled once (by any server process on this machine) loads from disk in a
+    fraction of a second; that also makes releasing compiled programs under the memory ceiling cheap. Takes
+    effect before the process compiles anything; settings from the environment win.
+    """
+    jax.config.update("jax_enable_x64", True)
+    if jax.config.jax_compilation_cache_dir is None:
+        try:
+            COMPILE_CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return  # a read-only home: no persistent cache, everything still works
+        jax.config.update("jax_compilation_cache_dir", str(COMPILE_CACHE_DIR))
+        jax.config.update("jax_compilation_cache_max_size", COMPILE_CACHE_MAX_BYTES)
+        if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
 def require_app_shell() -> None:
@@ -26,7 +49,7 @@ def require_app_shell() -> None:
     (no wide layout, a sidebar listing file names). Switching the process to navigation mode and
     rerunning sends the same URL through ``app.py``; afterwards this is a no-op.
     """
-    jax.config.update("jax_enable_x64", True)  # as app.py: a page opened first may run without it
+    configure_jax()  # as app.py: a page opened first may run without it
     if leave_pages_directory_mode():
         st.rerun()
 

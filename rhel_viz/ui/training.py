@@ -14,15 +14,26 @@ from dataclasses import dataclass
 import streamlit as st
 
 from rhel_viz.lab import scenarios
+from rhel_viz.lab.guards import OverBudget
 from rhel_viz.lab.rules import InvalidInput
 from rhel_viz.lab.tasks import HRU_SYSTEMS, TASKS, TaskSettings
-from rhel_viz.lab.train import MAX_UPDATES, Diverged, Hyper, TrainState, accuracy, init_state, predictions, train_step
+from rhel_viz.lab.train import (
+    MAX_UPDATES,
+    Diverged,
+    Hyper,
+    TrainState,
+    accuracy,
+    init_state,
+    predictions,
+    train_step,
+    training_cost,
+)
 from rhel_viz.plots import training as figures
 from rhel_viz.ui import figures as shown
-from rhel_viz.ui import guards, params
+from rhel_viz.ui import guards, params, slots
+from rhel_viz.ui.cache import owner
 from rhel_viz.ui.controls import SYSTEM_LABELS, format_eps
 from rhel_viz.ui.params import LEARNING_RATES, MAX_SAMPLE
-from rhel_viz.ui.slots import run_slot
 
 __all__ = ["LEARNING_RATES", "MAX_SAMPLE", "MAX_UPDATES", "OPTIMISER_LABELS", "Choices", "buttons", "controls",
            "count_page_run", "live_view"]
@@ -38,6 +49,7 @@ RUNNING_KEY = "training_running"
 PAGE_RUNS_KEY = "training_page_runs"
 LIVE_RUNS_KEY = "training_live_runs"
 FULL_RUN_KEY = "training_in_full_run"  # set by the page script, cleared by the fragment
+REFUSED_KEY = "training_refused"  # why the last update did not run (the compile allowance); shown once
 
 
 @dataclass(frozen=True)
@@ -124,7 +136,10 @@ def _step_once(hyper: Hyper) -> None:
     state: TrainState | None = st.session_state.get(STATE_KEY)
     if state is not None:
         try:
-            train_step(state, hyper)
+            with slots.compute(training_cost(state), owner()):
+                train_step(state, hyper)
+        except OverBudget as error:  # the session's compile allowance: nothing ran, try again later
+            st.session_state[REFUSED_KEY] = str(error)
         except Diverged:
             pass  # the message is on the state and shown by the live view
         except InvalidInput as error:
@@ -151,12 +166,17 @@ def buttons(choices: Choices) -> None:
 
 def _advance(state: TrainState, hyper: Hyper) -> None:
     """Train for at most TICK_BUDGET_S (at least one update); pause on divergence or at MAX_UPDATES."""
-    deadline = time.perf_counter() + TICK_BUDGET_S
     try:
-        while True:
-            train_step(state, hyper)
-            if state.step >= MAX_UPDATES or time.perf_counter() > deadline:
-                break
+        with slots.compute(training_cost(state), owner()):  # the tick's budget starts once the slot is ours
+            deadline = time.perf_counter() + TICK_BUDGET_S
+            while True:
+                train_step(state, hyper)
+                if state.step >= MAX_UPDATES or time.perf_counter() > deadline:
+                    break
+    except OverBudget as error:  # the session's compile allowance: pause, say why, keep the state
+        st.session_state[REFUSED_KEY] = str(error)
+        st.session_state[RUNNING_KEY] = False
+        st.rerun(scope="app")
     except Diverged:
         pass
     except InvalidInput as error:  # a fragment would show it as a traceback: keep it as the state's message
@@ -173,7 +193,7 @@ def live_view(choices: Choices, sample: int) -> None:
 
 
 def _live_body(choices: Choices, sample: int) -> None:
-    with run_slot():  # timer runs of the fragment take their turn like page runs
+    with slots.run_slot():  # timer runs of the fragment take their turn like page runs
         _draw_live_body(choices, sample)
 
 
@@ -190,6 +210,9 @@ def _draw_live_body(choices: Choices, sample: int) -> None:
         with st.spinner("Training (the first update compiles)…" if state.step == 0 else None):
             _advance(state, choices.hyper)
     st.session_state[LIVE_RUNS_KEY] = st.session_state.get(LIVE_RUNS_KEY, 0) + 1
+    refused = st.session_state.pop(REFUSED_KEY, None)
+    if refused:
+        guards.show_invalid(OverBudget(refused))
     if state.error:
         st.error(state.error, icon=":material/error:")
     _metrics(state)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import plotly.graph_objects as go
 import pytest
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -12,7 +9,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from benchmarks import loadtest, wsclient
 from rhel_viz.lab.rules import InvalidInput
 from rhel_viz.lab.tasks import TaskSettings, build_task
-from rhel_viz.ui import cache, slots
+from rhel_viz.ui import cache
 
 
 def test_small_classroom_of_websocket_clients_finishes_every_page_without_errors():
@@ -68,37 +65,6 @@ def test_client_records_exceptions_and_widget_ids_from_deltas():
 def test_unknown_client_is_refused():
     with pytest.raises(ValueError, match="client"):
         loadtest.run_load(sessions=1, client="carrier-pigeon")
-
-
-def test_run_slots_bound_concurrent_runs_and_are_reentrant():
-    busy, peak, lock = [0], [0], threading.Lock()
-
-    def run() -> None:
-        with slots.run_slot():
-            with slots.run_slot() as waited_inside:  # a fragment inside a page run: no second slot, no wait
-                assert waited_inside == 0.0
-                with lock:
-                    busy[0] += 1
-                    peak[0] = max(peak[0], busy[0])
-                time.sleep(0.05)
-                with lock:
-                    busy[0] -= 1
-
-    threads = [threading.Thread(target=run) for _ in range(3 * slots.RUN_SLOTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a run never got a slot"
-    assert peak[0] == slots.RUN_SLOTS  # never more at once, and the slots were all used
-
-
-def test_run_slot_is_released_when_the_run_raises():
-    for _ in range(slots.RUN_SLOTS + 1):
-        with pytest.raises(RuntimeError), slots.run_slot():
-            raise RuntimeError("a rerun interrupts the script")
-    with slots.run_slot() as waited:
-        assert waited < 1.0
 
 
 def test_shared_figure_is_built_once_per_builder_and_key():
