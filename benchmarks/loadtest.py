@@ -354,66 +354,115 @@ def _client_figures(results: Results) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------------
-# soak: many different views, to show the caches' bound
+# soak: every view a visitor can compile, to show the memory ceiling
 
 
-SOAK_PAGES = ("echo", "gradients")
+#: The stated ceiling of the server's resident memory, whatever visitors do (``rhel_viz.lab.memory`` releases
+#: compiled programs above RELEASE_AT_MB, below this; results and figures are bounded caches).
+SOAK_CEILING_MB = 1500.0
+#: The default soak: every Echo view, and this many of the other pages' views (seeded sample). ``--all``
+#: visits every view (about two hours of compiling on two cores).
+SOAK_SAMPLE = {"gradients": 24, "training": 16, "deep": 6}
 
 
-async def _soak_views(base: str, views: int, every: int, pid: int) -> tuple[list[tuple[int, float]], list[str]]:
+def soak_views(all_views: bool = False, seed: int = 0) -> list[tuple[str, dict[str, str]]]:
+    """(page, query) of the views the soak opens, in a shuffled order: every combination of the controls that
+    select compiled programs (:func:`rhel_viz.ui.params.static_views`), or every Echo view and a sample of
+    the others; each with a new seed, so results are never cached."""
+    import random
+    from types import MappingProxyType
+
+    from rhel_viz.lab.presets import Preset
+    from rhel_viz.ui import params, urlstate
+
+    views = list(params.static_views())
+    rng = random.Random(seed)
+    if not all_views:
+        chosen = [view for view in views if view[0] == "echo"]
+        for page, count in SOAK_SAMPLE.items():
+            of_page = [view for view in views if view[0] == page]
+            chosen += rng.sample(of_page, min(count, len(of_page)))
+        views = chosen
+    rng.shuffle(views)
+    seed_key = {"echo": "seed", "gradients": "seed", "training": "train_seed"}
+    queries = []
+    for number, (page, values) in enumerate(views):
+        values = {**values, seed_key[page]: number} if page in seed_key else dict(values)
+        query = urlstate.preset_query(Preset("soak", page, "", MappingProxyType(values)))
+        queries.append((page, query))
+    return queries
+
+
+async def _soak_visits(base: str, views: list[tuple[str, dict[str, str]]], pid: int
+                       ) -> tuple[list[float], list[str]]:
+    from urllib.parse import urlencode
+
     from benchmarks.wsclient import StreamlitSession
 
-    samples: list[tuple[int, float]] = []
+    rss: list[float] = []
     errors: list[str] = []
-    for view in range(views):
-        query = f"system=linear&seed={view}"  # a new config each time: new results, new figures
+    for number, (page, query) in enumerate(views):
+        query_string = urlencode(query)
         try:
             async with StreamlitSession(base) as session:
-                for page in SOAK_PAGES:
-                    run = await session.open_page(page, query)
-                    _record_exceptions(run.exceptions, view, f"/{page}?{query}", errors)
+                run = await session.open_page(page, query_string)
+                _record_exceptions(run.exceptions, number, f"/{page}?{query_string}", errors)
+                if page == "training":  # the update's program compiles on the first step
+                    run = await session.click(run, "train_step", "training")
+                    _record_exceptions(run.exceptions, number, f"/{page} step", errors)
         except Exception as error:  # reported, not raised
-            errors.append(f"view {view}: {type(error).__name__}: {str(error)[:200]}")
-        if (view + 1) % every == 0:
-            samples.append((view + 1, _memory_mb(pid)["VmRSS"]))
-    return samples, errors
+            errors.append(f"view {number} /{page}?{query_string}: {type(error).__name__}: {str(error)[:200]}")
+        rss.append(_memory_mb(pid)["VmRSS"])
+    return rss, errors
 
 
-def _run_soak_views(base: str, views: int, every: int, pid: int) -> tuple[list[tuple[int, float]], list[str]]:
-    return asyncio.run(_soak_views(base, views, every, pid))
+def _run_soak_visits(base: str, views: list[tuple[str, dict[str, str]]], pid: int) -> tuple[list[float], list[str]]:
+    return asyncio.run(_soak_visits(base, views, pid))
 
 
-def run_soak(views: int = 240, every: int = 24) -> dict[str, Any]:
-    """One visitor after another, each on a view nobody opened before (Echo and Gradient lab, a new seed).
+def run_soak(all_views: bool = False, seed: int = 0, views: list[tuple[str, dict[str, str]]] | None = None,
+             env: dict[str, str] | None = None) -> dict[str, Any]:
+    """One visitor after another, each on a view that compiles programs nobody compiled before.
 
-    Every view adds results and figures to the caches until they reach ``max_entries``; from then on
-    the oldest are evicted, so the server's memory should level off. We sample its RSS every
-    ``every`` views and compare the growth over the last two thirds of the run with the first third.
+    The server starts with an empty compilation cache (its own temporary folder), so every first view of a
+    combination compiles. We read the server's RSS after every view and report its peak, the level it settles
+    at, and how much the last quarter of the visits added over the highest level before them.
     """
-    proc, base = start_app()
+    from rhel_viz.ui import params
+
+    views = soak_views(all_views, seed) if views is None else views
+    reachable = params.reachable_programs()
+    cache_dir = tempfile.mkdtemp(prefix="rhel-viz-soak-jax-")
+    proc, base = start_app(env={"JAX_COMPILATION_CACHE_DIR": cache_dir, **(env or {})})
     clients = _clients_process()
     try:
-        clients.submit(_run_soak_views, base, 1, 1, proc.pid).result()  # compiles the linear HRU's programs once
         baseline = _memory_mb(proc.pid)["VmRSS"]
         start = time.perf_counter()
-        samples, errors = clients.submit(_run_soak_views, base, views, every, proc.pid).result()
+        rss, errors = clients.submit(_run_soak_visits, base, views, proc.pid).result()
         wall = time.perf_counter() - start
         peak = _memory_mb(proc.pid)["VmHWM"]
     finally:
         clients.shutdown(cancel_futures=True)
         stop_app(proc)
-    third = max(1, len(samples) // 3)
-    early_growth = samples[third - 1][1] - baseline if samples else float("nan")
-    late_growth = samples[-1][1] - samples[third - 1][1] if samples else float("nan")
+    quarter = max(1, len(rss) // 4)
+    before_last, last = max(rss[:-quarter], default=float("nan")), max(rss[-quarter:], default=float("nan"))
+    pages = sorted({page for page, _ in views})
     return {
-        "views": views,
-        "pages_per_view": len(SOAK_PAGES),
-        "seconds_per_view": wall / views,
+        "views": len(views),
+        "views_per_page": {page: sum(1 for p, _ in views if p == page) for page in pages},
+        "reachable_programs_per_page": {page: len(programs) for page, programs in reachable.items()},
+        "reachable_programs": sum(len(programs) for programs in reachable.values()),
+        "seconds_per_view": wall / max(1, len(views)),
         "errors": len(errors),
         "first_errors": errors[:5],
-        "server_rss_baseline_mb": baseline,
+        "server_rss_start_mb": baseline,
         "server_rss_peak_mb": peak,
-        "server_rss_mb_after_views": [f"{count}: {rss:.0f}" for count, rss in samples],
-        f"growth_mb_first_{samples[third - 1][0] if samples else 0}_views": early_growth,
-        f"growth_mb_next_{samples[-1][0] - samples[third - 1][0] if samples else 0}_views": late_growth,
+        "ceiling_mb": SOAK_CEILING_MB,
+        "peak_below_ceiling": peak < SOAK_CEILING_MB,
+        "server_rss_mb_every_10_views": [f"{number + 1}: {value:.0f}" for number, value in enumerate(rss)
+                                         if (number + 1) % 10 == 0 or number + 1 == len(rss)],
+        "max_rss_first_75pct_mb": before_last,
+        "max_rss_last_25pct_mb": last,
+        "last_25pct_growth_pct": 100.0 * (last - before_last) / before_last,
+        "releases_seen": sum(1 for earlier, later in zip(rss, rss[1:], strict=False) if later < earlier - 100.0),
     }

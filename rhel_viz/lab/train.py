@@ -104,14 +104,19 @@ def update_cost(data: TaskData) -> int:
                                data.batch_size)
 
 
+def training_program(settings: TaskSettings, optimiser: str) -> costs.Program:
+    """The compiled update of a task: its shapes (task, system, width, N, dtype; the batch follows the task)
+    and the optimiser. Learning rate, eps and seed are traced."""
+    return costs.Program("training update", (settings.task, settings.system, settings.width, settings.steps,
+                                             settings.dtype, optimiser))
+
+
 def training_cost(state: TrainState) -> costs.Cost:
     """What the next :func:`train_step` will cost now (the first update of a task's shapes compiles)."""
-    settings, data = state.settings, state.data
-    static = costs.Program("training update", (settings.task, settings.system, settings.width, settings.steps,
-                                               settings.dtype, state.optimiser, data.batch_size))
+    data = state.data
     work = guards.work(data.dataset.inputs.shape[1], data.system.position_size, data.batch_size,
                        guards.PASSES["training update"])
-    return costs.estimate(static, work)
+    return costs.estimate(training_program(state.settings, state.optimiser), work)
 
 
 def unstable_copy(state: TrainState) -> tuple[str, guards.Stability] | None:

@@ -13,20 +13,22 @@ the fixed lists :data:`STEP_CHOICES` and each task's ``step_choices``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from rhel_viz.lab import scenarios
-from rhel_viz.lab.deep import AgreementSettings
-from rhel_viz.lab.gradient_lab import GradientLabSettings
+from rhel_viz.lab import costs, scenarios
+from rhel_viz.lab.deep import AgreementSettings, agreement_cost, live_scaling_cost
+from rhel_viz.lab.echo import echo_view_cost
+from rhel_viz.lab.gradient_lab import GradientLabSettings, eps_sweep_cost, gradient_lab_cost
 from rhel_viz.lab.presets import PRESETS_FILE, Preset, read_presets
 from rhel_viz.lab.problems import ProblemConfig
 from rhel_viz.lab.rules import Flag, InvalidInput, OneOf, Pattern, Range, Rule, require, rules_of
 from rhel_viz.lab.scaling import MODELS
 from rhel_viz.lab.tasks import HRU_SYSTEMS, TASKS, TaskSettings
-from rhel_viz.lab.train import OPTIMISER, Hyper
+from rhel_viz.lab.train import OPTIMISER, Hyper, training_program
 
 STEP_CHOICES: tuple[int, ...] = (50, 100, 200, 400, 800)  # Echo / Gradient lab sequence lengths
 EPS_CHOICES: tuple[float, ...] = tuple(10.0**k for k in range(-10, 0))  # the eps sliders (log scale)
@@ -112,3 +114,67 @@ def link_presets(path: Path = PRESETS_FILE) -> dict[str, Preset]:
     for preset in presets.values():
         check_preset(preset)
     return presets
+
+
+# --- what the controls can make the server compile ------------------------------------------------------------
+
+#: Per page, the controls whose values select compiled programs (shapes, dtype, static options). The others
+#: (step size, eps, friction, masses, seed, learning rate, the memory task's delay...) are traced: any value
+#: reuses the same programs. The Gradient lab's friction and integrator breakers only change friction and
+#: the integrator, so the integrator list covers them.
+STATIC_CONTROLS: dict[str, tuple[str, ...]] = {
+    "echo": ("system", "steps", "dtype", "integrator"),
+    "gradients": ("system", "steps", "dtype", "integrator", "estimator", "break_full_step"),
+    "deep": ("deep_layer", "deep_dtype"),
+}
+
+
+def static_views() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every combination of the static controls each page offers, as (page, control values): what a visitor
+    can make the server compile. The Deep page's live measurement is one view per model."""
+    for page, keys in STATIC_CONTROLS.items():
+        for values in itertools.product(*(_options(PAGES[page][key]) for key in keys)):
+            yield page, dict(zip(keys, values, strict=True))
+    for model in DEEP["deep_model"].options:
+        yield "deep", {"deep_model": model, "deep_live": True}
+    for name, task in TASKS.items():
+        systems = TRAINING["train_system"].options if task.systems == HRU_SYSTEMS else (None,)
+        widths = TRAINING["train_width"].options if task.systems == HRU_SYSTEMS else (None,)
+        for system, width, steps, dtype, optimiser in itertools.product(
+                systems, widths, task.step_choices, TRAINING["train_dtype"].options,
+                TRAINING["train_optimiser"].options):
+            values = {"train_task": name, f"train_steps_{name}": steps, "train_dtype": dtype,
+                      "train_optimiser": optimiser}
+            if system is not None:
+                values.update(train_system=system, train_width=width)
+            yield "training", values
+
+
+def _options(rule: Rule) -> tuple:
+    return (False, True) if isinstance(rule, Flag) else tuple(rule.options)
+
+
+def view_programs(page: str, values: Mapping[str, Any]) -> tuple[costs.Program, ...]:
+    """The compiled programs a view of ``page`` with these control values needs."""
+    if page == "echo":
+        config, physics = scenarios.echo_config(values)
+        return (echo_view_cost(config, physics.integrator).program,)
+    if page == "gradients":
+        config, settings = scenarios.gradient_lab_config(values)
+        return gradient_lab_cost(config, settings).program, eps_sweep_cost(config, settings).program
+    if page == "training":
+        settings, optimiser, _ = scenarios.training_config(values)
+        return (training_program(settings, optimiser),)
+    if page == "deep":
+        if values.get("deep_live"):
+            return (live_scaling_cost(values["deep_model"]).program,)
+        return (agreement_cost(scenarios.deep_config(values)).program,)
+    return ()
+
+
+def reachable_programs() -> dict[str, set[costs.Program]]:
+    """Per page, every program the controls can make the server compile: a finite set, counted."""
+    programs: dict[str, set[costs.Program]] = {}
+    for page, values in static_views():
+        programs.setdefault(page, set()).update(view_programs(page, values))
+    return programs

@@ -97,3 +97,55 @@ def test_memory_relief_releases_compiled_programs_only_above_the_ceiling():
     assert double._cache_size() == 0 and len(compiled) == 0
     assert memory.releases[-1] == release
     assert float(double(jnp.ones(3))[0]) == 2.0  # and it compiles again when used
+
+
+def _another(rule, value):
+    """A valid value of ``rule`` other than ``value``."""
+    from rhel_viz.lab.rules import Flag, OneOf, Range
+
+    if isinstance(rule, Flag):
+        return not value
+    if isinstance(rule, OneOf):
+        return next(option for option in rule.options if option != value)
+    if isinstance(rule, Range):
+        return rule.low if value != rule.low else rule.high
+    return None
+
+
+TRAINING_STATIC = ("train_task", "train_system", "train_width", "train_dtype", "train_optimiser",
+                   *(f"train_steps_{name}" for name in ("coupling-spring", "signal", "memory", "digits")))
+
+
+@pytest.mark.parametrize("page", ["echo", "gradients", "training", "deep"])
+def test_static_controls_are_exactly_those_that_select_programs(page):
+    """Changing a control listed as static changes the programs; changing any other control keeps them inside
+    the counted set (traced values keep them as they are; a breaker switches to a listed integrator)."""
+    from rhel_viz.lab import scenarios
+    from rhel_viz.ui import params
+
+    static = TRAINING_STATIC if page == "training" else params.STATIC_CONTROLS[page]
+    defaults = dict(scenarios.DEFAULTS[page])
+    if page == "training":
+        defaults.update(train_task="signal")  # a task whose system and width are shown
+    base = params.view_programs(page, defaults)
+    reachable = params.reachable_programs()[page]
+    dynamic = {"input_channel", "accumulator_param", "adjoint_coordinate", "train_sample", "deep_model", "deep_live"}
+    for key, rule in params.PAGES[page].items():
+        if key in dynamic or key not in defaults:
+            continue
+        changed = params.view_programs(page, {**defaults, key: _another(rule, defaults[key])})
+        if key in static and not (page == "training" and key.startswith("train_steps_") and key != "train_steps_signal"):
+            assert changed != base, f"{page}: {key} is listed as static but selects no new program"
+        elif key in ("break_integrator", "break_full_step"):
+            assert changed != base and set(changed) <= reachable, key
+        else:
+            assert changed == base, f"{page}: {key} changes the compiled programs but is not listed as static"
+
+
+def test_every_view_the_controls_offer_maps_to_a_finite_counted_set_of_programs():
+    from rhel_viz.ui import params
+
+    programs = params.reachable_programs()
+    assert len(programs["echo"]) == 3 * 5 * 2 * 3  # system x N x dtype x integrator
+    assert len(programs["deep"]) == 2 * 2 + 2  # layer x dtype, plus one live measurement per model
+    assert all(program.kind in costs.COMPILE_S for found in programs.values() for program in found)
