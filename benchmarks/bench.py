@@ -277,3 +277,12 @@ def soak_all() -> dict[str, Any]:
     from benchmarks.loadtest import run_soak
 
     return run_soak(all_views=True)
+
+
+@register("load-heavy")
+def load_heavy() -> dict[str, Any]:
+    """The cached Echo page for 20 students while the heavy paths run: 2 Deep live measurements, 4 trainings of
+    the memory task at N = 4000 and 2 sessions exporting PNGs (p95 < 1.5 s, max < 3 s)."""
+    from benchmarks.loadtest import run_heavy
+
+    return run_heavy()

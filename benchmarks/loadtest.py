@@ -466,3 +466,168 @@ def run_soak(all_views: bool = False, seed: int = 0, views: list[tuple[str, dict
         "last_25pct_growth_pct": 100.0 * (last - before_last) / before_last,
         "releases_seen": sum(1 for earlier, later in zip(rss, rss[1:], strict=False) if later < earlier - 100.0),
     }
+
+
+# ----------------------------------------------------------------------------------------------
+# heavy: the expensive paths running while a classroom opens the cached Echo page
+
+
+HEAVY_S = 60.0  # how long the heavy sessions keep working
+HEAVY_DEEP = "deep?deep_live=true&deep_model=hssm4"  # the Deep page's live measurement (compiles and times)
+HEAVY_TRAINING = "train_task=memory&train_steps_memory=4000"  # memory task, N = 4000
+HEAVY_EXPORT = ("echo", "echo_trajectories_download_png")  # a PNG of one Echo figure, again and again
+#: The classroom's cached page must stay quick whatever the heavy sessions do (issue 13's acceptance).
+HEAVY_P95_TARGET_S, HEAVY_MAX_TARGET_S = 1.5, 3.0
+
+
+@dataclass
+class HeavyResults:
+    """What each kind of session saw."""
+
+    echo: list[float] = field(default_factory=list)  # seconds per cached Echo page load
+    deep: list[float] = field(default_factory=list)  # seconds to the finished live measurement
+    updates: list[int] = field(default_factory=list)  # training updates each trainer made
+    exports: list[float] = field(default_factory=list)  # seconds per PNG
+    refused: list[str] = field(default_factory=list)  # what the server refused (per-session limits), by kind
+    errors: list[str] = field(default_factory=list)
+
+
+async def _heavy_deep(base: str, index: int, results: HeavyResults) -> None:
+    from benchmarks.wsclient import StreamlitSession
+
+    page, _, query = HEAVY_DEEP.partition("?")
+    async with StreamlitSession(base) as session:
+        run = await session.open_page(page, query)
+        results.deep.append(run.seconds)
+        _record_exceptions(run.exceptions, index, "/" + HEAVY_DEEP, results.errors)
+
+
+async def _heavy_training(base: str, index: int, results: HeavyResults, seconds: float) -> None:
+    from benchmarks.wsclient import StreamlitSession
+
+    async with StreamlitSession(base) as session:
+        run = await session.open_page("training", HEAVY_TRAINING)
+        run, _ = await session.play(run, "train_play", "train_pause", "training", seconds)
+        _record_exceptions(run.exceptions, index, "/training play", results.errors)
+        results.updates.append(int(run.metrics.get("Updates", "0")))
+
+
+async def _heavy_export(base: str, index: int, results: HeavyResults, seconds: float) -> None:
+    from benchmarks.wsclient import StreamlitSession
+
+    page, key = HEAVY_EXPORT
+    async with StreamlitSession(base) as session:
+        run = await session.open_page(page)
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            try:
+                data, took = await session.download(run, key)
+            except RuntimeError as refusal:  # the server's per-session limit: counted, then try again
+                results.refused.append(f"export: {str(refusal)[:120]}")
+                await asyncio.sleep(0.5)
+                continue
+            if not data.startswith(b"\x89PNG"):
+                results.errors.append(f"export {index}: not a PNG ({data[:16]!r})")
+            results.exports.append(took)
+
+
+async def _classroom_echo(base: str, index: int, results: HeavyResults, visits: int, pause_s: float) -> None:
+    from benchmarks.wsclient import StreamlitSession
+
+    for _ in range(visits):
+        async with StreamlitSession(base) as session:
+            run = await session.open_page("echo")
+            results.echo.append(run.seconds)
+            _record_exceptions(run.exceptions, index, "/echo", results.errors)
+        await asyncio.sleep(pause_s)
+
+
+async def _heavy(base: str, students: int, visits: int, seconds: float) -> HeavyResults:
+    results = HeavyResults()
+
+    async def guarded(label: str, work: Awaitable[None]) -> None:
+        try:
+            await asyncio.wait_for(work, timeout=seconds + 240.0)
+        except Exception as error:  # a timeout or a crash is a result to report
+            results.errors.append(f"{label}: {type(error).__name__}: {str(error)[:200]}")
+
+    heavy = [guarded(f"deep {i}", _heavy_deep(base, i, results)) for i in range(2)]
+    heavy += [guarded(f"training {i}", _heavy_training(base, i, results, seconds)) for i in range(4)]
+    heavy += [guarded(f"export {i}", _heavy_export(base, i, results, seconds)) for i in range(2)]
+
+    async def classroom() -> None:
+        await asyncio.sleep(3.0)  # the heavy sessions are under way
+        pause = max(0.5, (seconds - 10.0) / visits)
+        await asyncio.gather(*(guarded(f"student {i}", _classroom_echo(base, i, results, visits, pause))
+                               for i in range(students)))
+
+    await asyncio.gather(*heavy, classroom())
+    return results
+
+
+def _run_heavy(base: str, students: int, visits: int, seconds: float) -> HeavyResults:
+    return asyncio.run(_heavy(base, students, visits, seconds))
+
+
+def run_heavy(students: int = 20, visits: int = 4, seconds: float = HEAVY_S) -> dict[str, Any]:
+    """While 2 sessions run the Deep page's live measurement, 4 train the memory task at N = 4000 and 2 export
+    PNGs again and again, ``students`` sessions open the (cached) Echo page ``visits`` times each.
+
+    The server starts with an empty compile cache: the heavy sessions compile as a first visitor would. The
+    Echo page is opened once before, as the lecturer's rehearsal would, so the classroom's page is cached.
+    """
+    cache_dir = tempfile.mkdtemp(prefix="rhel-viz-heavy-jax-")
+    run_log = Path(tempfile.mkstemp(prefix="rhel-viz-runs-", suffix=".log")[1])
+    proc, base = start_app(env={"JAX_COMPILATION_CACHE_DIR": cache_dir, RUN_LOG_ENV: str(run_log)})
+    clients = _clients_process()
+    try:
+        clients.submit(_run_rehearsal, base).result()
+        baseline = _memory_mb(proc.pid)["VmRSS"]
+        _reset_peak(proc.pid)
+        run_log.write_text("")
+        start = time.perf_counter()
+        results = clients.submit(_run_heavy, base, students, visits, seconds).result()
+        wall = time.perf_counter() - start
+        peak = _memory_mb(proc.pid)["VmHWM"]
+        runs = [line.split() for line in run_log.read_text().splitlines() if line.strip()]
+    finally:
+        clients.shutdown(cancel_futures=True)
+        stop_app(proc)
+        run_log.unlink(missing_ok=True)
+    echo = _quantiles(results.echo)
+    exports = _quantiles(results.exports)
+    echo_runs = [float(run[1]) for run in runs if run[0] == "/echo"]
+    return {
+        "students": students,
+        "echo_loads": len(results.echo),
+        "echo_p50_s": echo["p50_s"],
+        "echo_p95_s": echo["p95_s"],
+        "echo_max_s": echo["max_s"],
+        "echo_p95_target_s": HEAVY_P95_TARGET_S,
+        "echo_max_target_s": HEAVY_MAX_TARGET_S,
+        "within_targets": echo["p95_s"] < HEAVY_P95_TARGET_S and echo["max_s"] < HEAVY_MAX_TARGET_S,
+        "echo_server_run_p95_s": _quantiles(echo_runs)["p95_s"],
+        "deep_live_s": [round(value, 1) for value in results.deep],
+        "training_updates_per_trainer": results.updates,
+        "exports": len(results.exports),
+        "export_p50_s": exports["p50_s"],
+        "export_max_s": exports["max_s"],
+        "refused": len(results.refused),
+        "first_refusals": results.refused[:3],
+        "errors": len(results.errors),
+        "first_errors": results.errors[:5],
+        "wall_s": wall,
+        "server_rss_before_mb": baseline,
+        "server_rss_peak_mb": peak,
+    }
+
+
+async def _rehearsal(base: str) -> None:
+    from benchmarks.wsclient import StreamlitSession
+
+    async with StreamlitSession(base) as session:
+        await session.open_page("echo")
+
+
+def _run_rehearsal(base: str) -> None:
+    asyncio.run(_rehearsal(base))

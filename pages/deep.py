@@ -5,7 +5,7 @@ import streamlit as st
 from rhel_viz.lab.deep import LIVE_SEQ_LENS
 from rhel_viz.lab.scaling import MODELS
 from rhel_viz.plots import deep as plots
-from rhel_viz.ui import cache, controls, figures, shell, text
+from rhel_viz.ui import cache, controls, figures, guards, shell, text
 
 shell.require_app_shell()
 
@@ -15,6 +15,7 @@ text.markdown("deep_intro")
 st.subheader("In every layer: RHEL against BPTT (Fig. 4)")
 settings = controls.agreement_controls()
 agreement = cache.layer_agreement(settings)
+guards.warn_eps_roundoff(settings.dtype, settings.eps, asset="guard_float32_eps_deep.md")
 st.caption(f"{agreement.depth} layers, N = {agreement.steps} steps, {settings.dtype}, ε = {settings.eps:.0e}; "
            f"loss {agreement.loss_rhel:.6g} (RHEL run) and {agreement.loss_bptt:.6g} (BPTT run).")
 figures.show(plots.agreement_figure(agreement.rows), "deep_agreement_chart")

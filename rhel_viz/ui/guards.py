@@ -66,10 +66,11 @@ def stop_if_not_finite(ok: bool, asset: str = "echo_nonfinite.md") -> None:
         stop_page()
 
 
-def warn_eps_roundoff(dtype: str, eps: float, scale: float = 1.0) -> None:
-    """A warning when eps is below float32's round-off floor for this state scale (the page still runs)."""
+def warn_eps_roundoff(dtype: str, eps: float, scale: float = 1.0, asset: str = "guard_float32_eps.md") -> None:
+    """A warning (text from ``assets/<asset>``) when eps is below float32's round-off floor for this state
+    scale (the page still runs)."""
     if guards.eps_too_small(dtype, eps, scale):
-        st.warning(text.asset_text("guard_float32_eps.md").format(
+        st.warning(text.asset_text(asset).format(
             eps=eps, scale=scale, floor=guards.FLOAT32_MIN_RELATIVE_EPS * scale), icon=":material/warning:")
 
 

@@ -28,8 +28,11 @@ def test_widgets_by_key_and_fig4_axes():
     at.selectbox(key="deep_dtype").set_value("float32").run()
     assert not at.exception
     assert (at.dataframe[0].value["cosine"] > 0.99).all()
+    assert not at.warning  # float32 at the paper's eps = 0.1: no round-off warning
+    at.select_slider(key="deep_eps").set_value(1e-5).run()
+    assert "too small for float32" in at.warning[0].value  # and its bars are far from 1 (the text says so)
     at.select_slider(key="deep_eps").set_value(1e-3).run()
-    assert not at.exception
+    assert not at.exception and not at.warning
     n_charts = len(at.get("plotly_chart"))
     at.toggle(key="deep_live").set_value(True).run()  # live measurements on demand (one HRU layer)
     assert not at.exception
