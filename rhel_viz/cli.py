@@ -7,6 +7,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -236,14 +237,42 @@ def _run_export(name: str, out: str, updates: int | None, images: bool, force: b
         sys.stderr.write(f"python -m rhel_viz export: error: {problem}\n")
         return 2
     updates = DEFAULT_TRAINING_UPDATES if updates is None else updates
+    target = Path(out)
+    made = _outermost_missing(target)  # what mkdir(parents=True) will create; removed again on failure
+    present = set(target.iterdir()) if made is None else set()
     try:
-        written = export_preset(preset, Path(out), training_updates=updates, images=images)
-    except InvalidInput as error:  # a value the page's widgets do not offer, or a run over the cost budget
-        sys.stderr.write(f"python -m rhel_viz export: error: {error}\n")
+        _probe(target)  # create the folder and write a file there now: a bad target costs no computation
+        written = export_preset(preset, target, training_updates=updates, images=images)
+    except (InvalidInput, OSError) as error:  # a value the widgets do not offer, over the budget; or unwritable
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        else:
+            for path in set(target.iterdir()) - present:
+                path.unlink(missing_ok=True)
+        reason = (error if isinstance(error, InvalidInput)
+                  else f"cannot write into --out {out}: {error.strerror or error}")
+        sys.stderr.write(f"python -m rhel_viz export: error: {reason}\n")
         return 2
     for path in written:
         print(path)
     return 0
+
+
+def _probe(folder: Path) -> None:
+    """Create ``folder`` and write and remove a file in it (raises OSError: too long a name, a read-only or
+    virtual file system, which permission bits alone do not tell, e.g. for root)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = folder / ".rhel-viz-write-test"
+    probe.write_bytes(b"")
+    probe.unlink()
+
+
+def _outermost_missing(path: Path) -> Path | None:
+    """The outermost folder of ``path`` that does not exist yet (None when ``path`` exists)."""
+    missing = None
+    while not path.exists():
+        missing, path = path, path.parent
+    return missing
 
 
 def _run_bench(names: list[str], as_json: bool) -> int:

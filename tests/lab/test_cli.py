@@ -131,11 +131,6 @@ def _export_target(tmp_path: Path, target: str) -> str:
             "long name": str(tmp_path / "new" / LONG_NAME)}[target]
 
 
-def _bug(condition: bool = True) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(condition, strict=True, reason="cli._run_export lets an OSError from writing out "
-                             "escape (traceback, exit 1) and leaves the folders it made: issue 13")
-
-
 EXPORT_CASES = [
     # (preset, extra flags, target, expected exit code)
     pytest.param(TRAINING, ["--updates", "1"], "new", 0, id="name-new-nested-folder"),
@@ -145,9 +140,8 @@ EXPORT_CASES = [
     pytest.param(TRAINING, [], "file/sub", 2, id="inside-a-file"),
     pytest.param(TRAINING, [], "readonly/sub", 2, id="mode-0555-folder",
                  marks=pytest.mark.skipif(ROOT_BYPASSES_MODES, reason="root may write there")),
-    pytest.param(TRAINING, ["--updates", "1"], "unwritable", 2, id="unwritable-folder",
-                 marks=_bug(ROOT_BYPASSES_MODES)),
-    pytest.param(TRAINING, ["--updates", "1"], "long name", 2, id="name-too-long", marks=_bug()),
+    pytest.param(TRAINING, ["--updates", "1"], "unwritable", 2, id="unwritable-folder"),
+    pytest.param(TRAINING, ["--updates", "1"], "long name", 2, id="name-too-long"),
     pytest.param(TRAINING, ["--updates", "0"], "new", 2, id="updates-0"),
     pytest.param(TRAINING, ["--updates", "2.5"], "new", 2, id="updates-2.5"),
     pytest.param(TRAINING, ["--updates", "3001"], "new", 2, id="updates-over-max"),
