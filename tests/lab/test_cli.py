@@ -6,10 +6,13 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.helpers import ROOT
 
@@ -175,3 +178,37 @@ def test_export_for_real_writes_its_files_or_exits_2_leaving_nothing(tmp_path, p
     assert (Path(out) / "preset.txt").read_text().startswith(f"{TRAINING}\n")
     if target == "full":
         assert after["full/notes.txt"] == "not ours"  # --force overwrites files of the same name only
+
+
+# --- export, fuzzed: random --out paths and --updates values, in-process (one compile for all examples) ---
+
+_OUT_PARTS = st.sampled_from(["a", "b.c", ".", "x" * 300, "file.txt", "sp ace", "ü", "-dash", "new"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(_OUT_PARTS, min_size=1, max_size=3),
+       updates=st.sampled_from(["1", "2", "0", "-1", "2.5", "nan", "3001", "ten"]),
+       force=st.booleans())
+def test_random_export_targets_and_values_write_their_files_or_exit_2_leaving_nothing(parts, updates, force, capsys):
+    from rhel_viz import cli
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "file.txt").write_text("keep me")
+        out = root.joinpath(*parts)
+        before = _tree(root)
+        args = ["export", "--preset", TRAINING, "--out", str(out), "--no-images", "--updates", updates]
+        try:
+            code = cli.main([*args, "--force"] if force else args)
+        except SystemExit as exit_:  # argparse's own errors
+            code = exit_.code
+        captured = capsys.readouterr()
+        assert code in (0, 2), (args, captured.err)
+        if code == 2:
+            lines = captured.err.strip().splitlines()
+            assert len(lines) == 1 and "error" in lines[0] and "Traceback" not in captured.err, (args, captured.err)
+            assert _tree(root) == before, f"{args}: an invalid export changed the folder"
+        else:
+            written = [Path(line) for line in captured.out.splitlines()]
+            assert written and all(path.is_file() and path.parent.resolve() == out.resolve() for path in written)
+            assert (root / "file.txt").read_text() == "keep me"
