@@ -187,6 +187,7 @@ class RenderPool:
         self._turn: asyncio.Lock | None = None  # one job at a time, first come first served
         self._renderer: Renderer | None = None
         self._idle: asyncio.TimerHandle | None = None
+        self._jobs: set[asyncio.Task] = set()
 
     # -- the caller's side (any thread) --------------------------------------------------------------
 
@@ -246,7 +247,7 @@ class RenderPool:
                 thread.start()
                 ready.wait()
                 self._loop, self._thread, self._turn = loop, thread, asyncio.Lock()
-                self._renderer, self._idle = None, None
+                self._renderer, self._idle, self._jobs = None, None, set()
             return self._loop
 
     def _cancel(self, loop: asyncio.AbstractEventLoop, job: _Job) -> None:
@@ -261,9 +262,11 @@ class RenderPool:
             self._idle.cancel()
             self._idle = None
         job.task = asyncio.get_running_loop().create_task(self._run(fig, opts))
+        self._jobs.add(job.task)
         job.task.add_done_callback(lambda task: self._finish(job, task))
 
     def _finish(self, job: _Job, task: asyncio.Task) -> None:
+        self._jobs.discard(task)
         self.gate.leave(job.owner)  # the place is free once the job's task has really ended
         if task.cancelled():
             job.future.set_exception(ExportCancelled("export cancelled"))
@@ -322,11 +325,12 @@ class RenderPool:
                 await self._discard()
 
     async def _shutdown(self) -> None:
-        current = asyncio.current_task()
-        tasks = [task for task in asyncio.all_tasks() if task is not current]
-        for task in tasks:
+        # Only the jobs: the renderer's own tasks (choreographer's pipe reader, its watchdog) must be
+        # running for it to close.
+        jobs = list(self._jobs)
+        for task in jobs:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*jobs, return_exceptions=True)
         await self._discard()
 
 

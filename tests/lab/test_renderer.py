@@ -26,7 +26,7 @@ class FakeRenderers:
 
     def __init__(self, slow_s: float = 0.05) -> None:
         self.slow_s = slow_s
-        self.starts = self.closes = self.renders = self.cancelled = 0
+        self.starts = self.closes = self.clean_closes = self.renders = self.cancelled = 0
         self.active = self.peak = 0
         self.fail_open = 0  # how many of the next opens fail
         self.gate: threading.Event | None = None
@@ -44,6 +44,8 @@ class FakeRenderer:
     async def open(self) -> None:
         await asyncio.sleep(0.01)
         self.counts.starts += 1
+        # Like choreographer's pipe reader: a task of the renderer's own that closing needs alive.
+        self.reader = asyncio.get_running_loop().create_task(asyncio.sleep(3600))
         if self.counts.fail_open:
             self.counts.fail_open -= 1
             raise RuntimeError("Chromium did not start")
@@ -71,6 +73,10 @@ class FakeRenderer:
 
     async def close(self) -> None:
         self.counts.closes += 1
+        if getattr(self, "reader", None) is not None:
+            if not self.reader.done():
+                self.counts.clean_closes += 1
+            self.reader.cancel()
 
 
 @pytest.fixture
@@ -207,7 +213,7 @@ def test_a_job_over_its_time_limit_fails_and_the_renderer_is_started_again(make_
     with pytest.raises(ExportTimeout, match="longer than 0.2 s"):
         pool.render("hang", {}, owner="alice")
     assert time.monotonic() - started < 2
-    assert fake.cancelled == 1 and fake.closes == 1 and not pool.running
+    assert fake.cancelled == 1 and fake.closes == fake.clean_closes == 1 and not pool.running
     assert pool.render("next", {}, owner="alice") == b"image:next"
     assert fake.starts == 2 and pool.gate.in_flight == 0
 
@@ -258,6 +264,7 @@ def test_closing_the_pool_cancels_its_jobs_and_closes_the_renderer(make_pool, fa
     thread.join(2)
     assert isinstance(outcome.get("error"), ExportCancelled)
     assert fake.cancelled == 1 and fake.closes == 1 and pool.gate.in_flight == 0
+    assert fake.clean_closes == 1  # the pool cancelled its jobs, not the renderer's own tasks
 
 
 def test_gate_counts_per_owner_and_overall():
