@@ -283,7 +283,10 @@ class RenderPool:
             self._rendering += 1
             self.peak = max(self.peak, self._rendering)
             try:
-                image = await asyncio.wait_for(self._render(fig, opts), self.timeout_s)
+                # asyncio.timeout, not wait_for: no inner task, whose error nobody would read when
+                # choreographer turns a cancellation during Chromium's start into its own error.
+                async with asyncio.timeout(self.timeout_s):
+                    image = await self._render(fig, opts)
             except asyncio.CancelledError:
                 # The owner left. kaleido gives its tab back itself (a finally in its render task); if it
                 # did not, the next job times out and the renderer is started again.
