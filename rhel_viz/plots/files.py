@@ -1,34 +1,30 @@
 """Figures as files, offline: PNG/SVG (kaleido driving the system Chromium), self-contained HTML for
-animations, and the numbers behind each figure as CSV and NPZ. Pure: a figure in, bytes or text out. The
+animations, and the numbers behind each figure as CSV and NPZ. A figure in, bytes or text out. The
 app's download buttons (:mod:`rhel_viz.ui.figures`) and ``python -m rhel_viz export`` both use these.
+
+Images: :func:`figure_image` (one figure, the app's buttons) goes through the process's shared render pool
+(:mod:`rhel_viz.plots.renderer`: one Chromium kept open, one image at a time, bounded per session);
+:func:`figure_images` (many figures, the CLI) starts its own Chromium, draws them all and closes it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import csv
 import io
-import os
-import shutil
+from collections.abc import Callable
 
 import numpy as np
 import plotly.graph_objects as go
+
+from rhel_viz.plots.renderer import KaleidoRenderer, shared_pool
 
 IMAGE_FORMATS = ("png", "svg")
 IMAGE_WIDTH = 1100  # pixels of an exported figure (its height is the figure's own)
 DEFAULT_HEIGHT = 450
 PNG_SCALE = 2  # PNGs at twice the CSS pixel size: sharp on slides
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 CSV_COLUMNS = ("trace", "panel", "point", "x", "y")
-
-
-def _browser_path() -> None:
-    """Point kaleido (choreographer) at the system Chromium unless BROWSER_PATH is already set."""
-    if "BROWSER_PATH" not in os.environ:
-        found = next((path for path in CHROMIUM_CANDIDATES if os.path.exists(path)), None)
-        found = found or shutil.which("chromium")
-        if found:
-            os.environ["BROWSER_PATH"] = found
 
 
 def _image_options(fig: go.Figure, fmt: str) -> dict:
@@ -46,31 +42,37 @@ def _static(fig: go.Figure) -> go.Figure:
     return still
 
 
-async def _render(figures: list[go.Figure], formats: list[str]) -> list[bytes]:
-    import kaleido
-
-    # mathjax=False: no MathJax script from a CDN (our figures use no LaTeX); plotly.js comes from the wheel.
-    async with kaleido.Kaleido(n=1, mathjax=False) as renderer:
-        return [await renderer.calc_fig(_static(fig), opts=_image_options(fig, fmt))
-                for fig, fmt in zip(figures, formats, strict=True)]
+async def _render(jobs: list[tuple[go.Figure, dict]]) -> list[bytes]:
+    renderer = KaleidoRenderer()
+    try:
+        await renderer.open()
+        return [await renderer.render(fig, opts) for fig, opts in jobs]
+    finally:
+        await renderer.close()
 
 
 def figure_images(figures: list[go.Figure], formats: list[str]) -> list[bytes]:
-    """Render many figures with one Chromium (figure i in ``formats[i]``: "png" or "svg")."""
-    _browser_path()
+    """Render many figures with one Chromium of their own, closed at the end (figure i in ``formats[i]``:
+    "png" or "svg"). For batches (``python -m rhel_viz export``); the app uses :func:`figure_image`."""
+    jobs = [(_static(fig), _image_options(fig, fmt)) for fig, fmt in zip(figures, formats, strict=True)]
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(_render(figures, formats))
-    import kaleido  # inside a running event loop: kaleido's sync helper runs it in a thread
-
-    return [kaleido.calc_fig_sync(_static(fig), opts=_image_options(fig, fmt), kopts={"mathjax": False})
-            for fig, fmt in zip(figures, formats, strict=True)]
+        return asyncio.run(_render(jobs))
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:  # inside a running loop: a loop of its own
+        return thread.submit(asyncio.run, _render(jobs)).result()
 
 
-def figure_image(fig: go.Figure, fmt: str) -> bytes:
-    """One figure as PNG or SVG bytes."""
-    return figure_images([fig], [fmt])[0]
+def figure_image(fig: go.Figure, fmt: str, *, owner: str = "local",
+                 alive: Callable[[], bool] | None = None) -> bytes:
+    """One figure as PNG or SVG bytes, drawn by the shared render pool's Chromium.
+
+    ``owner`` (the app: a session id) is limited to a few jobs at once; the job is cancelled once
+    ``alive()`` returns False. Raises :class:`~rhel_viz.plots.renderer.ExportRefused` when the pool is
+    full, :class:`~rhel_viz.plots.renderer.ExportCancelled` or :class:`~rhel_viz.plots.renderer.ExportTimeout`.
+    """
+    options = _image_options(fig, fmt)  # a bad format raises here, before taking a place in the pool
+    return shared_pool().render(_static(fig), options, owner=owner, alive=alive)
 
 
 def figure_html(fig: go.Figure) -> str:

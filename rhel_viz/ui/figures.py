@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import plotly.graph_objects as go
 import streamlit as st
 
 from rhel_viz.plots import files as export
 from rhel_viz.plots import style
+from rhel_viz.plots.renderer import Gate
+from rhel_viz.ui import streamlit_internals
 from rhel_viz.ui.lecture import current_lecture
 
 MIME = {"png": "image/png", "svg": "image/svg+xml", "csv": "text/csv", "npz": "application/octet-stream",
         "html": "text/html"}
+#: CSV, NPZ and HTML are built in Python in the click's worker thread (no Chromium, milliseconds to a
+#: second for an animation's HTML), so they skip the render pool but are bounded the same way: at most
+#: 2 at once per session and 4 in the server, beyond which a click is refused. PNG and SVG go through
+#: the render pool (:mod:`rhel_viz.plots.renderer`), which has its own limits.
+FILE_GATE = Gate(total=4, per_owner=2, what="file exports")
+#: What a refused or failed click shows: Streamlit 1.67 puts only "Failed to generate file for download"
+#: under the button (for 5 s) whatever the reason, so the popover says what that means beforehand.
+BUSY_NOTE = ("Images are drawn on the server one at a time. If a button answers *Failed to generate file "
+             "for download*, the server was busy (or this tab already has two exports running): try again "
+             "in a few seconds.")
 
 
 def show(fig: go.Figure, key: str, container=None, animation: bool = False) -> None:
@@ -25,14 +39,40 @@ def show(fig: go.Figure, key: str, container=None, animation: bool = False) -> N
         export_buttons(fig, key, box, animation)
 
 
-def export_buttons(fig: go.Figure, name: str, container=None, animation: bool = False) -> None:
-    """Download buttons for one figure; each file is built on click."""
-    box = container or st
-    makers = {"png": lambda: export.figure_image(fig, "png"), "svg": lambda: export.figure_image(fig, "svg"),
-              "csv": lambda: export.figure_csv(fig), "npz": lambda: export.figure_npz(fig)}
+def makers(fig: go.Figure, animation: bool, owner: str,
+           alive: Callable[[], bool] | None) -> dict[str, Callable[[], bytes | str]]:
+    """The file each button builds on click, by format, on behalf of ``owner`` (a session id).
+
+    Each runs later in a worker thread, when its button is clicked; a refused, cancelled or failed one
+    raises (:class:`~rhel_viz.plots.renderer.ExportRefused` and the like), and Streamlit logs the message.
+    An image is never replaced by a text file saying why: a broken download would look like a file.
+    """
+    def image(fmt: str) -> Callable[[], bytes]:
+        return lambda: export.figure_image(fig, fmt, owner=owner, alive=alive)
+
+    def gated(build: Callable[[go.Figure], bytes | str]) -> Callable[[], bytes | str]:
+        def make() -> bytes | str:
+            with FILE_GATE.admit(owner):
+                return build(fig)
+        return make
+
+    built = {"png": image("png"), "svg": image("svg"), "csv": gated(export.figure_csv),
+             "npz": gated(export.figure_npz)}
     if animation:
-        makers["html"] = lambda: export.figure_html(fig)
+        built["html"] = gated(export.figure_html)
+    return built
+
+
+def export_buttons(fig: go.Figure, name: str, container=None, animation: bool = False) -> None:
+    """Download buttons for one figure; each file is built on click, owned by this session."""
+    box = container or st
+    session = streamlit_internals.session_id()
+    if session is None:  # outside a script run (bare mode): one shared owner, nothing to watch
+        owner, alive = "local", None
+    else:
+        owner, alive = session, lambda: streamlit_internals.session_is_active(session)
     with box.popover("Export", icon=":material/download:"):
-        for fmt, make in makers.items():
+        for fmt, make in makers(fig, animation, owner, alive).items():
             st.download_button(fmt.upper(), data=make, file_name=f"{name}.{fmt}", mime=MIME[fmt],
                                key=f"{name}_download_{fmt}", on_click="ignore", width="stretch")
+        st.caption(BUSY_NOTE)

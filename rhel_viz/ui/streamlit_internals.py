@@ -8,10 +8,11 @@ used here still exists and behaves as assumed, and that no other module of the p
 
 from __future__ import annotations
 
+from streamlit.runtime import Runtime
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-__all__ = ["leave_pages_directory_mode", "seed_bound_widgets", "widget_key"]
+__all__ = ["leave_pages_directory_mode", "seed_bound_widgets", "session_id", "session_is_active", "widget_key"]
 
 
 def leave_pages_directory_mode() -> bool:
@@ -56,3 +57,25 @@ def widget_key(widget_id: str) -> str | None:
     if len(parts) == 3 and parts[0] == "$$ID" and parts[2] != "None":
         return parts[2]
     return None
+
+
+def session_id() -> str | None:
+    """The id of the session whose script is running in this thread, or None outside a script run.
+
+    A download button's ``data`` callable runs later, in a worker thread with no script run context
+    (``asyncio.to_thread`` in ``DeferredFileHandler``): an export captures its session's id while the
+    page runs, to name its owner in the render pool and to ask :func:`session_is_active` later.
+    """
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return None if ctx is None else ctx.session_id
+
+
+def session_is_active(session_id: str) -> bool:
+    """False once the session has gone (its tab closed: the websocket is disconnected), else True.
+
+    ``Runtime.is_active_session`` is documented in its source as safe from any thread. Without a
+    ``Runtime`` (``AppTest``, bare ``python app.py``) nothing can tell a session has gone: True.
+    """
+    if not Runtime.exists():
+        return True
+    return Runtime.instance().is_active_session(session_id)

@@ -72,3 +72,41 @@ def test_no_other_module_reaches_into_streamlit_internals():
     offenders = [str(path.relative_to(ROOT)) for path in files
                  if path != allowed and PRIVATE_STREAMLIT.search(path.read_text(encoding="utf-8"))]
     assert not offenders, f"use Streamlit's internals through rhel_viz/ui/streamlit_internals.py: {offenders}"
+
+
+def _session_script():
+    import streamlit as st
+
+    from rhel_viz.ui.streamlit_internals import session_id
+
+    st.session_state["session"] = session_id()
+
+
+def test_a_script_run_knows_its_session_id():
+    at = AppTest.from_function(_session_script, default_timeout=30).run()
+    assert not at.exception, at.exception
+    session = at.session_state["session"]
+    assert isinstance(session, str) and session, f"{FIX}: the script run context has no session_id ({session!r})"
+    assert streamlit_internals.session_id() is None  # outside a run (a download's worker thread): none
+
+
+def test_session_is_active_asks_the_runtime(monkeypatch):
+    import inspect
+
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.websocket_session_manager import WebsocketSessionManager
+
+    assert list(inspect.signature(Runtime.is_active_session).parameters) == ["self", "session_id"], \
+        f"{FIX}: Runtime.is_active_session(session_id) changed"
+    assert callable(getattr(WebsocketSessionManager, "is_active_session", None)), \
+        f"{FIX}: the session manager no longer tells active sessions"
+    assert not Runtime.exists()  # no server in this process: nothing says a session has gone
+    assert streamlit_internals.session_is_active("any") is True
+
+    class Server:
+        def is_active_session(self, session_id: str) -> bool:
+            return session_id == "open tab"
+
+    monkeypatch.setattr(Runtime, "_instance", Server())
+    assert streamlit_internals.session_is_active("open tab") is True
+    assert streamlit_internals.session_is_active("closed tab") is False
