@@ -509,11 +509,13 @@ async def _heavy_training(base: str, index: int, results: HeavyResults, seconds:
         run = await session.open_page("training", HEAVY_TRAINING)
         run, _ = await session.play(run, "train_play", "train_pause", "training", seconds)
         _record_exceptions(run.exceptions, index, "/training play", results.errors)
+        if run.stopped:  # the page stopped training by itself (divergence, or the session's compute share)
+            results.refused.append(f"training {index}: {run.stopped[:160]}")
         results.updates.append(int(run.metrics.get("Updates", "0")))
 
 
 async def _heavy_export(base: str, index: int, results: HeavyResults, seconds: float) -> None:
-    from benchmarks.wsclient import StreamlitSession
+    from benchmarks.wsclient import DownloadError, StreamlitSession
 
     page, key = HEAVY_EXPORT
     async with StreamlitSession(base) as session:
@@ -522,7 +524,7 @@ async def _heavy_export(base: str, index: int, results: HeavyResults, seconds: f
         while time.perf_counter() < deadline:
             try:
                 data, took = await session.download(run, key)
-            except RuntimeError as refusal:  # the server's per-session limit: counted, then try again
+            except DownloadError as refusal:  # the export pool's limits: counted, then try again
                 results.refused.append(f"export: {str(refusal)[:120]}")
                 await asyncio.sleep(0.5)
                 continue
