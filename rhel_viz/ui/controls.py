@@ -98,7 +98,9 @@ def echo_controls(container=None) -> tuple[ProblemConfig, GradientLabSettings]:
     box = container or st.sidebar
     defaults = scenarios.DEFAULTS["echo"]
     values = _problem_values(box, defaults)
-    if values["system"] == "springs":
+    hidden = params.hidden_controls("echo", values)  # a link's values for these get a note
+    linknotes.not_shown(hidden)
+    if not hidden:
         values |= _spring_values(box, defaults, ProblemConfig(system="springs").n_masses)
     return scenarios.echo_config(values)
 

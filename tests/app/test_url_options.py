@@ -1,11 +1,15 @@
 """Link values are checked against what the view really offers: a problem's input channels, parameters and
-coordinates. A value the view cannot use is dropped with a note that names it and says why; a usable one is
-applied, without a note."""
+coordinates, the delays below the chosen N, the controls a task or system shows. A value the view cannot use
+is dropped with a note that names it and says why; a usable one is applied, without a note."""
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from rhel_viz.lab.presets import Preset
+from rhel_viz.lab.rules import InvalidInput
+from rhel_viz.ui import params
 from rhel_viz.ui.usertext import shown
 from tests.helpers import ROOT
 
@@ -61,3 +65,74 @@ def test_values_the_problem_has_are_applied_without_a_note():
     assert at.selectbox(key="accumulator_param").value == "W[2]"
     assert at.selectbox(key="adjoint_coordinate").value == 3
     assert at.query_params["adjoint_coordinate"] == "3"  # rewritten to the widget's own spelling
+
+
+def test_training_values_the_task_does_not_use_get_a_note():
+    at = _app("training", {"train_task": "coupling-spring", "train_system": "linear", "train_width": "4",
+                           "train_delay": "10", "train_steps_memory": "1000", "train_lr_coupling-spring": "0.1"})
+    assert not at.exception
+    (note,) = _notes(at)
+    unused = "not a control of the task “Two masses, learn the springs”"
+    assert _note("train_system", "linear", unused) in note  # the value as the link wrote it
+    assert _note("train_width", "4", unused) in note and _note("train_delay", "10", unused) in note
+    assert _note("train_steps_memory", "1000",
+                 "sets the task “Recall after a delay”, not the task shown (“Two masses, learn the springs”)") in note
+    assert note.count("\n- ") == 4
+    assert at.select_slider(key="train_lr_coupling-spring").value == 0.1  # the rest of the link is applied
+    assert {"train_system", "train_width", "train_delay", "train_steps_memory"}.isdisjoint(at.query_params)
+
+
+def test_a_delay_not_below_n_gets_a_note_and_a_visitors_own_change_does_not():
+    at = _app("training", {"train_task": "memory", "train_steps_memory": "100", "train_delay": "250"})
+    assert not at.exception
+    (note,) = _notes(at)
+    assert _note("train_delay", "250", f"the delay must be below N = 100; choose one of {shown('10')}, "
+                 f"{shown('25')}, {shown('50')}, {shown('90')}") in note
+    assert at.select_slider(key="train_delay").value == 25
+
+    at = _app("training", {"train_task": "memory", "train_steps_memory": "1000", "train_delay": "250",
+                           "train_system": "linear"})
+    assert not at.exception and not _notes(at)
+    assert at.select_slider(key="train_delay").value == 250 and at.selectbox(key="train_system").value == "linear"
+    at.select_slider(key="train_steps_memory").set_value(100).run()  # the visitor's change, not the link's
+    assert not at.exception and not _notes(at)
+    assert at.select_slider(key="train_delay").value == 25
+    at.selectbox(key="train_task").set_value("signal").run()  # hides the delay: no note either
+    assert not at.exception and not _notes(at)
+
+
+def test_springs_sliders_of_another_system_get_a_note():
+    at = _app("echo", {"steps": "50", "system": "linear", "mass_1": "2", "q0": "0.5"})
+    assert not at.exception
+    (note,) = _notes(at)
+    for key, value in (("mass_1", "2"), ("q0", "0.5")):
+        assert _note(key, value, "only the masses and springs have this control") in note
+    assert at.selectbox(key="system").value == "linear"
+
+
+def _preset(page: str, values: dict) -> Preset:
+    return Preset(name="Bad", page=page, purpose="x", params=values)
+
+
+@pytest.mark.parametrize(("page", "values", "message"), [
+    ("training", {"train_task": "coupling-spring", "train_system": "linear"}, "train_system = 'linear' is not used"),
+    ("training", {"train_task": "signal", "train_delay": 10}, "train_delay = 10 is not used"),
+    ("training", {"train_task": "signal", "train_steps_memory": 1000}, "train_steps_memory = 1000 is not used"),
+    ("training", {"train_task": "memory", "train_steps_memory": 100, "train_delay": 250},
+     "train_delay = 250 is not below N = 100"),
+    ("echo", {"system": "linear", "mass_1": 2.0}, "mass_1 = 2.0 is not used"),
+])
+def test_a_preset_may_not_set_what_its_view_does_not_offer(page, values, message):
+    with pytest.raises(InvalidInput, match="preset 'Bad'") as info:
+        params.check_preset(_preset(page, values))
+    assert message in str(info.value)
+
+
+def test_every_preset_sets_only_controls_its_view_shows():
+    """With :func:`test_gradient_lab_presets_name_real_options_of_their_problem` (tests/lab/test_validation.py),
+    which checks the Gradient lab's parameter, channel and coordinate against the preset's problem."""
+    presets = params.link_presets.__wrapped__()  # checks each (raises on the first bad one)
+    for preset in presets.values():
+        assert not set(preset.params) & set(params.hidden_controls(preset.page, preset.params)), preset.name
+        if "train_delay" in preset.params:
+            assert preset.params["train_delay"] in params.delay_choices(preset.params["train_steps_memory"])
