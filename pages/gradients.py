@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from rhel_viz.lab.gradient_lab import DEMO_PARAMETER
 from rhel_viz.plots import gradients as plots
 from rhel_viz.ui import cache, controls, figures, guards, shell, text
 
@@ -41,13 +40,12 @@ figures.show(cache.figure(plots.gradient_scatter_figure, result.labels, result.g
                           key=shared), "scatter", right)
 
 st.subheader("Input gradients over time")
-channel = st.selectbox("Input channel", range(result.input_channels), key="input_channel", bind="query-params")
+channel = controls.input_channel(result)
 figures.show(cache.figure(plots.input_gradients_figure, result.time, result.rhel_inputs, result.bptt_inputs,
                           channel, key=(shared, channel)), "inputs")
 
 st.subheader("The gradient accumulator")
-label = st.selectbox("Parameter", result.labels, index=result.index_of(DEMO_PARAMETER), key="accumulator_param",
-                     bind="query-params")
+label = controls.accumulator_parameter(result)
 index = result.labels.index(label)
 figures.show(cache.figure(plots.accumulator_figure, result.time, result.integrand[:, index],
                           result.readout_part[index], result.bptt[index], label, key=(shared, label)),
@@ -62,7 +60,7 @@ text.markdown("gradients_sweep")
 text.markdown("gradients_breakers")
 
 st.subheader("Echo = adjoint")
-coordinate = st.selectbox("Coordinate", range(result.coordinates), key="adjoint_coordinate", bind="query-params")
+coordinate = controls.adjoint_coordinate(result)
 figures.show(cache.figure(plots.adjoint_figure, result.costate_time, result.bptt_costate, result.echo_costate,
                           coordinate, key=(shared, coordinate)), "adjoint")
 text.markdown("gradients_adjoint")

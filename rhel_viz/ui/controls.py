@@ -14,14 +14,15 @@ import streamlit as st
 
 from rhel_viz.lab import scenarios
 from rhel_viz.lab.deep import AgreementSettings
-from rhel_viz.lab.gradient_lab import GradientLabSettings
+from rhel_viz.lab.gradient_lab import DEMO_PARAMETER, GradientLabResult, GradientLabSettings
 from rhel_viz.lab.problems import ProblemConfig
 from rhel_viz.lab.rules import Range
 from rhel_viz.plots import deep as deep_plots
-from rhel_viz.ui import params
+from rhel_viz.ui import linknotes, params
 from rhel_viz.ui.params import EPS_CHOICES, STEP_CHOICES
 
-__all__ = ["EPS_CHOICES", "STEP_CHOICES", "agreement_controls", "echo_controls", "gradient_lab_controls"]
+__all__ = ["EPS_CHOICES", "STEP_CHOICES", "accumulator_parameter", "adjoint_coordinate", "agreement_controls",
+           "echo_controls", "gradient_lab_controls", "input_channel"]
 
 SYSTEM_LABELS = {"springs": "Masses and springs", "linear": "Linear HRU", "nonlinear": "Nonlinear HRU"}
 INTEGRATOR_LABELS = {"leapfrog": "Leapfrog (reversible)", "euler": "Explicit Euler (not reversible)",
@@ -97,7 +98,9 @@ def echo_controls(container=None) -> tuple[ProblemConfig, GradientLabSettings]:
     box = container or st.sidebar
     defaults = scenarios.DEFAULTS["echo"]
     values = _problem_values(box, defaults)
-    if values["system"] == "springs":
+    hidden = params.hidden_controls("echo", values)  # a link's values for these get a note
+    linknotes.not_shown(hidden)
+    if not hidden:
         values |= _spring_values(box, defaults, ProblemConfig(system="springs").n_masses)
     return scenarios.echo_config(values)
 
@@ -127,6 +130,28 @@ def gradient_lab_controls(sidebar=None, container=None) -> tuple[ProblemConfig, 
         help="read ∂H/∂θ at the full-step positions (as the published LinHRU code does) instead of the "
         "half-step positions where the force was evaluated")
     return scenarios.gradient_lab_config(values)
+
+
+def input_channel(result: GradientLabResult, container=None) -> int:
+    """The Gradient lab's input channel: one of the computed problem's (a link's other index gets a note)."""
+    count = result.input_channels
+    return linknotes.selectbox(container or st, "Input channel", range(count), key="input_channel",
+                               reason=linknotes.count_reason(count, "input channel"))
+
+
+def accumulator_parameter(result: GradientLabResult, container=None) -> str:
+    """The parameter whose gradient accumulator is drawn: a label of the computed problem (``W[2]``)."""
+    labels = result.labels
+    return linknotes.selectbox(container or st, "Parameter", labels, index=result.index_of(DEMO_PARAMETER),
+                               key="accumulator_param",
+                               reason=lambda: f"not a parameter of this problem; {linknotes.one_of(labels)}")
+
+
+def adjoint_coordinate(result: GradientLabResult, container=None) -> int:
+    """The costate coordinate (oscillator) of the "echo = adjoint" plot: one of the computed problem's."""
+    count = result.coordinates
+    return linknotes.selectbox(container or st, "Coordinate", range(count), key="adjoint_coordinate",
+                               reason=linknotes.count_reason(count, "coordinate"))
 
 
 def agreement_controls(container=None) -> AgreementSettings:

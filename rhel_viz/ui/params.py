@@ -36,7 +36,7 @@ AGREEMENT_EPS_CHOICES: tuple[float, ...] = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)  # the
 LEARNING_RATES: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.02, 0.05, 0.1, 0.3, 1.0, 3.0, 10.0)
 MAX_SEED = 10_000  # the seed inputs offer 0..MAX_SEED
 MAX_SAMPLE = 15  # the training page's "Sample shown" slider: 0..MAX_SAMPLE
-MAX_INDEX = 63  # widest dynamic index widget (input channel, costate coordinate)
+MAX_INDEX = 63  # widest dynamic index widget (input channel, costate coordinate); each checks its real count
 
 _problem = rules_of(ProblemConfig)
 _physics = rules_of(GradientLabSettings)
@@ -89,6 +89,36 @@ PAGES: dict[str, dict[str, Rule]] = {
 }
 
 
+def delay_choices(steps: int) -> tuple[int, ...]:
+    """The delays the memory task's slider offers at sequence length N = ``steps``: those below N."""
+    return tuple(delay for delay in TRAINING["train_delay"].options if delay < steps)
+
+
+def hidden_controls(page: str, values: Mapping[str, Any]) -> dict[str, str]:
+    """The controls of ``page`` that its view does not show for these control values, each with why.
+
+    What is shown depends on the task (Training: system and width for the HRU tasks only, the delay for the
+    memory task only, N and the learning rate of the chosen task only) and on the system (Echo: the springs'
+    sliders for the masses and springs only). A link or preset value for a hidden control is not used.
+    """
+    if page == "training":
+        task = TASKS[values.get("train_task", scenarios.DEFAULTS["training"]["train_task"])]
+        unused = f"not a control of the task “{task.title}”"
+        hidden = {}
+        if task.systems != HRU_SYSTEMS:
+            hidden |= dict.fromkeys(("train_system", "train_width"), unused)
+        if task.name != "memory":
+            hidden["train_delay"] = unused
+        for name, other in TASKS.items():
+            if name != task.name:
+                hidden |= dict.fromkeys((f"train_steps_{name}", f"train_lr_{name}"),
+                                        f"sets the task “{other.title}”, not the task shown (“{task.title}”)")
+        return hidden
+    if page == "echo" and values.get("system", scenarios.DEFAULTS["echo"]["system"]) != "springs":
+        return dict.fromkeys(SPRINGS, "only the masses and springs have this control")
+    return {}
+
+
 def check(page: str, values: Mapping[str, Any], context: str = "") -> None:
     """A page's control values (a preset): unknown keys and values a widget does not offer raise
     :class:`~rhel_viz.lab.rules.InvalidInput`. A page that is not registered is not checked."""
@@ -102,8 +132,19 @@ def check(page: str, values: Mapping[str, Any], context: str = "") -> None:
 
 
 def check_preset(preset: Preset) -> None:
-    """A preset must set only what its page's widgets offer (a preset is a link)."""
-    check(preset.page, preset.params, context=f"preset {preset.name!r}")
+    """A preset must set only what its page's widgets offer (a preset is a link): nothing for a control its
+    view hides (:func:`hidden_controls`), and a delay below its N. The Gradient lab's parameter, channel and
+    coordinate are options of the computed problem, checked when the page runs (and by the tests)."""
+    context = f"preset {preset.name!r}"
+    check(preset.page, preset.params, context=context)
+    hidden = hidden_controls(preset.page, preset.params)
+    refused = [f"{key} = {preset.params[key]!r} is not used ({hidden[key]})" for key in preset.params if key in hidden]
+    if preset.page == "training" and "train_delay" in preset.params and "train_delay" not in hidden:
+        steps = preset.params.get("train_steps_memory", scenarios.DEFAULTS["training"]["train_steps_memory"])
+        if preset.params["train_delay"] not in delay_choices(steps):
+            refused.append(f"train_delay = {preset.params['train_delay']!r} is not below N = {steps}")
+    if refused:
+        raise InvalidInput(f"{context}: " + "; ".join(refused))
 
 
 @cache

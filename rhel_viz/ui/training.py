@@ -16,7 +16,7 @@ import streamlit as st
 from rhel_viz.lab import scenarios
 from rhel_viz.lab.guards import OverBudget
 from rhel_viz.lab.rules import InvalidInput
-from rhel_viz.lab.tasks import HRU_SYSTEMS, TASKS, TaskSettings
+from rhel_viz.lab.tasks import TASKS, TaskSettings
 from rhel_viz.lab.train import (
     MAX_UPDATES,
     Diverged,
@@ -30,7 +30,7 @@ from rhel_viz.lab.train import (
 )
 from rhel_viz.plots import training as figures
 from rhel_viz.ui import figures as shown
-from rhel_viz.ui import guards, params, slots
+from rhel_viz.ui import guards, linknotes, params, slots
 from rhel_viz.ui.cache import owner
 from rhel_viz.ui.controls import SYSTEM_LABELS, format_eps
 from rhel_viz.ui.params import LEARNING_RATES, MAX_SAMPLE
@@ -80,15 +80,19 @@ def controls(container=None) -> Choices:
                                  key=key, bind="query-params", **kwargs)
 
     task_name = choice("Task", "train_task", format_func=lambda name: TASKS[name].title)
-    task = TASKS[task_name]
     values = {"train_task": task_name}
-    if task.systems == HRU_SYSTEMS:
+    hidden = params.hidden_controls("training", values)  # a link's values for these get a note
+    linknotes.not_shown(hidden)
+    if "train_system" not in hidden:
         values["train_system"] = choice("System", "train_system", format_func=SYSTEM_LABELS.get)
         values["train_width"] = slider("Width (oscillators)", "train_width")
     steps_key, lr_key = f"train_steps_{task_name}", f"train_lr_{task_name}"
     values[steps_key] = slider("Sequence length N", steps_key)
-    if task_name == "memory":
-        delays = [delay for delay in rules["train_delay"].options if delay < values[steps_key]]
+    if "train_delay" not in hidden:
+        steps = values[steps_key]
+        delays = params.delay_choices(steps)
+        linknotes.check_options("train_delay", delays, f"the delay must be below N = {steps}; "
+                                + linknotes.one_of([str(delay) for delay in delays]))
         values["train_delay"] = slider("Delay d (steps)", "train_delay", delays)
     values[lr_key] = slider("Learning rate", lr_key)
     values["train_optimiser"] = choice("Optimiser", "train_optimiser", format_func=OPTIMISER_LABELS.get)

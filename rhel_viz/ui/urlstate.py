@@ -6,7 +6,10 @@ Streamlit's ``bind="query-params"`` writes a selectbox/radio/select_slider value
 those labels as the canonical form (readable, and seeded by Streamlit itself), and also accept the
 registries' short names (``system=linear``, ``eps=0.0001``): :func:`start` rewrites them into the
 labels before the widgets are created, so the URL then shows the canonical form. Values that are
-neither, unknown keys and out-of-range numbers are removed from the URL and listed in a visible note.
+neither, unknown keys, repeated keys and out-of-range numbers are removed from the URL and listed in a
+visible note (:mod:`rhel_viz.ui.linknotes`). A widget whose options are known only later in the run (a
+problem's parameter labels, the delays below the chosen N) or that the view does not show checks the
+link's value there and adds its line to the same note, so no value is dropped without one.
 
 The rules themselves (ranges, allowed names) are the widgets' (:mod:`rhel_viz.ui.params`, derived from the
 config fields' rules), shared with the presets; this module only adds the widget labels.
@@ -14,7 +17,6 @@ config fields' rules), shared with the presets; this module only adds the widget
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +29,11 @@ from rhel_viz.lab import rules
 from rhel_viz.lab.presets import Preset, format_value
 from rhel_viz.lab.tasks import TASKS
 from rhel_viz.plots import deep as deep_plots
-from rhel_viz.ui import controls, params, text
+from rhel_viz.ui import controls, linknotes, params, text
 from rhel_viz.ui import training as training_ui
 from rhel_viz.ui.lecture import HIDE, PRESENT, Lecture, lecture_flags
 from rhel_viz.ui.streamlit_internals import seed_bound_widgets
-from rhel_viz.ui.usertext import ignored_note, note_list
+from rhel_viz.ui.usertext import ignored_note
 
 STREAMLIT_PARAMS = ("embed", "embed_options")  # Streamlit's own, left alone
 PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
@@ -50,14 +52,7 @@ class Choice:
 
     def resolve(self, raw: str) -> tuple[bool, Any]:
         """(valid, option to put in session state or None when Streamlit reads the raw value itself)."""
-        if raw in {self.label(option) for option in self.options}:
-            return True, None
-        for option in self.options:
-            if raw == format_value(option) or raw == str(option):
-                return True, option
-            if isinstance(option, int | float) and not isinstance(option, bool) and _close(raw, option):
-                return True, option
-        return False, None
+        return linknotes.match_option(raw, self.options, self.label)
 
     def describe(self) -> str:
         return ", ".join(format_value(option) for option in self.options)
@@ -93,7 +88,8 @@ class Flag:
 
 @dataclass(frozen=True)
 class Pattern:
-    """A free-form option list computed at run time (parameter labels): checked by shape only."""
+    """A free-form option list computed at run time (parameter labels): checked by shape here, against the
+    computed problem's labels by the widget (:func:`rhel_viz.ui.controls.accumulator_parameter`)."""
 
     rule: rules.Pattern
 
@@ -140,13 +136,6 @@ def page_params(page: str) -> dict[str, Spec] | None:
 PAGE_PARAMS: dict[str, dict[str, Spec]] = {page: page_params(page) for page in params.PAGES}
 
 
-def _close(raw: str, option: float) -> bool:
-    try:
-        return math.isclose(float(raw), float(option), rel_tol=1e-9, abs_tol=0.0)
-    except ValueError:
-        return False
-
-
 def check(page: str, query: Mapping[str, list[str]]) -> tuple[dict[str, Any], list[str], list[str]]:
     """Check a page's raw query parameters against the registry (pure; :func:`start` applies the result).
 
@@ -191,10 +180,8 @@ def start(page: str) -> Lecture:
             del st.query_params[key]
         except Exception:  # noqa: BLE001 - a key bound to a widget this run: Streamlit drops it itself
             pass
-    notes += flag_notes
-    if notes:
-        st.warning(text.asset_text("url_ignored.md").format(params=note_list(notes)),
-                   icon=":material/link_off:")
+    # widgets whose options are known only later in the run add their own lines
+    linknotes.begin(notes + flag_notes, typed={key: values[-1] for key, values in query.items() if values})
     _style(lecture)
     return lecture
 
