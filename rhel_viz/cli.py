@@ -203,6 +203,13 @@ def export_target_problem(out: Path, force: bool = False) -> str | None:
     It must be a directory or not exist yet, inside a writable directory; an existing non-empty directory
     is refused unless ``force`` (files of the same name are then overwritten).
     """
+    try:
+        return _target_problem(out, force)
+    except OSError as error:  # e.g. a name longer than the file system allows: even exists() raises
+        return f"--out {out} cannot be used: {error.strerror or error}"
+
+
+def _target_problem(out: Path, force: bool) -> str | None:
     if out.exists() and not out.is_dir():
         return f"--out {out} exists and is not a directory"
     if out.is_dir():
