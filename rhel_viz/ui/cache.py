@@ -3,7 +3,6 @@ jax arrays; ``st.cache_data`` pickles them)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import astuple, replace
 from functools import partial
@@ -24,7 +23,7 @@ from rhel_viz.lab.gradient_lab import (
     run_gradient_lab,
 )
 from rhel_viz.lab.problems import ProblemConfig
-from rhel_viz.ui import slots
+from rhel_viz.ui import slots, streamlit_internals
 
 _HASH = {ProblemConfig: astuple, GradientLabSettings: astuple}
 #: Every cache is bounded in entries and in age: a classroom of sessions cannot grow the server's memory
@@ -57,11 +56,9 @@ def stability(config: ProblemConfig) -> guards.Stability:
 
 
 def owner() -> str:
-    """This browser session's name for the compile allowance (kept in its session state)."""
-    return st.session_state.setdefault(_OWNER_KEY, uuid.uuid4().hex)
-
-
-_OWNER_KEY = "_rhel_viz_owner"
+    """Who asks: this browser session's id (the compute ledger's and the export pool's owner), or "local"
+    outside a script run."""
+    return streamlit_internals.session_id() or "local"
 
 
 def gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> GradientLabResult:
