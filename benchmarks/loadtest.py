@@ -492,21 +492,21 @@ class HeavyResults:
     errors: list[str] = field(default_factory=list)
 
 
-async def _heavy_deep(base: str, index: int, results: HeavyResults) -> None:
+async def _heavy_deep(base: str, index: int, results: HeavyResults, link: str) -> None:
     from benchmarks.wsclient import StreamlitSession
 
-    page, _, query = HEAVY_DEEP.partition("?")
+    page, _, query = link.partition("?")
     async with StreamlitSession(base) as session:
         run = await session.open_page(page, query)
         results.deep.append(run.seconds)
-        _record_exceptions(run.exceptions, index, "/" + HEAVY_DEEP, results.errors)
+        _record_exceptions(run.exceptions, index, "/" + link, results.errors)
 
 
-async def _heavy_training(base: str, index: int, results: HeavyResults, seconds: float) -> None:
+async def _heavy_training(base: str, index: int, results: HeavyResults, seconds: float, query: str) -> None:
     from benchmarks.wsclient import StreamlitSession
 
     async with StreamlitSession(base) as session:
-        run = await session.open_page("training", HEAVY_TRAINING)
+        run = await session.open_page("training", query)
         run, _ = await session.play(run, "train_play", "train_pause", "training", seconds)
         _record_exceptions(run.exceptions, index, "/training play", results.errors)
         if run.stopped:  # the page stopped training by itself (divergence, or the session's compute share)
@@ -544,7 +544,7 @@ async def _classroom_echo(base: str, index: int, results: HeavyResults, visits: 
         await asyncio.sleep(pause_s)
 
 
-async def _heavy(base: str, students: int, visits: int, seconds: float) -> HeavyResults:
+async def _heavy(base: str, students: int, visits: int, seconds: float, deep: str, training: str) -> HeavyResults:
     results = HeavyResults()
 
     async def guarded(label: str, work: Awaitable[None]) -> None:
@@ -553,8 +553,8 @@ async def _heavy(base: str, students: int, visits: int, seconds: float) -> Heavy
         except Exception as error:  # a timeout or a crash is a result to report
             results.errors.append(f"{label}: {type(error).__name__}: {str(error)[:200]}")
 
-    heavy = [guarded(f"deep {i}", _heavy_deep(base, i, results)) for i in range(2)]
-    heavy += [guarded(f"training {i}", _heavy_training(base, i, results, seconds)) for i in range(4)]
+    heavy = [guarded(f"deep {i}", _heavy_deep(base, i, results, deep)) for i in range(2)]
+    heavy += [guarded(f"training {i}", _heavy_training(base, i, results, seconds, training)) for i in range(4)]
     heavy += [guarded(f"export {i}", _heavy_export(base, i, results, seconds)) for i in range(2)]
 
     async def classroom() -> None:
@@ -567,16 +567,18 @@ async def _heavy(base: str, students: int, visits: int, seconds: float) -> Heavy
     return results
 
 
-def _run_heavy(base: str, students: int, visits: int, seconds: float) -> HeavyResults:
-    return asyncio.run(_heavy(base, students, visits, seconds))
+def _run_heavy(base: str, students: int, visits: int, seconds: float, deep: str, training: str) -> HeavyResults:
+    return asyncio.run(_heavy(base, students, visits, seconds, deep, training))
 
 
-def run_heavy(students: int = 20, visits: int = 4, seconds: float = HEAVY_S) -> dict[str, Any]:
+def run_heavy(students: int = 20, visits: int = 4, seconds: float = HEAVY_S, deep: str = HEAVY_DEEP,
+              training: str = HEAVY_TRAINING) -> dict[str, Any]:
     """While 2 sessions run the Deep page's live measurement, 4 train the memory task at N = 4000 and 2 export
     PNGs again and again, ``students`` sessions open the (cached) Echo page ``visits`` times each.
 
     The server starts with an empty compile cache: the heavy sessions compile as a first visitor would. The
     Echo page is opened once before, as the lecturer's rehearsal would, so the classroom's page is cached.
+    ``deep`` and ``training``: the links the heavy sessions open (lighter ones for the test).
     """
     cache_dir = tempfile.mkdtemp(prefix="rhel-viz-heavy-jax-")
     run_log = Path(tempfile.mkstemp(prefix="rhel-viz-runs-", suffix=".log")[1])
@@ -588,7 +590,7 @@ def run_heavy(students: int = 20, visits: int = 4, seconds: float = HEAVY_S) -> 
         _reset_peak(proc.pid)
         run_log.write_text("")
         start = time.perf_counter()
-        results = clients.submit(_run_heavy, base, students, visits, seconds).result()
+        results = clients.submit(_run_heavy, base, students, visits, seconds, deep, training).result()
         wall = time.perf_counter() - start
         peak = _memory_mb(proc.pid)["VmHWM"]
         runs = [line.split() for line in run_log.read_text().splitlines() if line.strip()]

@@ -23,15 +23,16 @@ from rhel_viz.lab.guards import OverBudget
 #: (idle; under load they take up to twice as long): the Echo view 1.5-3 s, the Gradient lab 8.6-13.3 s
 #: (a centred and a one-sided RHEL, BPTT, costates), the eps sweep (two dtypes x two estimators over the eps
 #: grid), the first training update 8.9 s (memory task, N = 4000), the Deep page's agreement bars (two methods
-#: of a 4-layer HSSM) and its live measurement (three methods at four lengths). The upper ends, so that an
-#: estimate errs on the side of the other visitors.
+#: of a 4-layer HSSM) and one step of its live measurement (one method at one length; the whole HSSM
+#: measurement took 93 s under load, in 12 steps). The upper ends, so that an estimate errs on the side of
+#: the other visitors.
 COMPILE_S: dict[str, float] = {
     "echo view": 3.0,
     "gradient lab": 13.0,
     "eps sweep": 15.0,
     "training update": 9.0,
     "layer agreement": 12.0,
-    "live scaling": 30.0,
+    "live scaling": 15.0,  # one step: one method at one length (compile, then time three warm runs)
 }
 #: Oscillator-steps per second of a compiled program on two cores (see :data:`rhel_viz.lab.guards.WORK_BUDGET`).
 RUN_RATE = 26e6
@@ -98,8 +99,8 @@ def estimate(program: Program, work: int = 0, compiled: CompiledPrograms = COMPI
     return Cost(program, compile_s, work / RUN_RATE)
 
 
-#: The most one interaction may cost, compile included (seconds). Everything the controls offer fits (the Deep
-#: page's live measurement, 30 s, is the largest); larger runs (command line, scripts) are refused before they run.
+#: The most one interaction may cost, compile included (seconds). Everything the controls offer fits (the
+#: eps sweep, 15 s, is the largest); larger runs (command line, scripts) are refused before they run.
 MAX_INTERACTION_S = 45.0
 
 

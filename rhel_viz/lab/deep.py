@@ -104,9 +104,26 @@ def agreement_cost(settings: AgreementSettings) -> costs.Cost:
     return costs.estimate(costs.Program("layer agreement", (settings.layer, settings.dtype)))
 
 
-def live_scaling_cost(model: str) -> costs.Cost:
-    """What :func:`run_live_scaling` will cost now: compiling and timing every method at every length."""
-    return costs.estimate(costs.Program("live scaling", (model,)))
+def live_scaling_plan(model: str, seq_lens: tuple[int, ...] = LIVE_SEQ_LENS) -> tuple[tuple[int, str], ...]:
+    """The live measurement's steps, (sequence length, method), each measured on its own."""
+    return tuple((seq_len, method) for seq_len in seq_lens for method in scaling.methods_of(model))
+
+
+def live_step_cost(model: str, seq_len: int, method: str) -> costs.Cost:
+    """What one step of the live measurement costs now (compiling one method at one length, then timing it)."""
+    return costs.estimate(costs.Program("live scaling", (model, seq_len, method)))
+
+
+def measure_live_step(model: str, seq_len: int, method: str, repeats: int = LIVE_REPEATS) -> dict[str, Any]:
+    """One row of the live measurement: time (median of ``repeats`` warm runs) and XLA memory."""
+    row = scaling.measure(model, seq_len, method, repeats)
+    row.pop("rss_peak_mb")  # a process-wide high-water mark: meaningless in a shared process
+    return row
+
+
+def live_scaling_of(model: str, rows: list[dict[str, Any]]) -> LiveScaling:
+    """The measurement from its rows (one per step of :func:`live_scaling_plan`)."""
+    return LiveScaling(model=model, rows=tuple(rows), summary=scaling.summarise(rows)[model])
 
 
 def run_layer_agreement(settings: AgreementSettings) -> LayerAgreement:
@@ -129,12 +146,9 @@ def run_live_scaling(model: str, seq_lens: tuple[int, ...] = LIVE_SEQ_LENS,
                      repeats: int = LIVE_REPEATS) -> LiveScaling:
     """Time (median of ``repeats`` warm runs) and XLA memory of every method at a few lengths, in-process.
 
-    Same models, sizes and definitions as the benchmark (:mod:`rhel_viz.lab.scaling`); only shorter.
+    Same models, sizes and definitions as the benchmark (:mod:`rhel_viz.lab.scaling`); only shorter. A
+    shared server runs the steps one by one (:func:`live_scaling_plan`), so other work can go in between.
     """
-    rows = []
-    for seq_len in seq_lens:
-        for method in scaling.methods_of(model):
-            row = scaling.measure(model, seq_len, method, repeats)
-            row.pop("rss_peak_mb")  # a process-wide high-water mark: meaningless in a shared process
-            rows.append(row)
-    return LiveScaling(model=model, rows=tuple(rows), summary=scaling.summarise(rows)[model])
+    plan = live_scaling_plan(model, seq_lens)
+    rows = [measure_live_step(model, seq_len, method, repeats) for seq_len, method in plan]
+    return live_scaling_of(model, rows)

@@ -28,7 +28,7 @@ import os
 import shutil
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
@@ -45,6 +45,9 @@ CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/b
 #: 1 running + 1 waiting.
 MAX_JOBS = 4
 PER_OWNER = 2
+#: Jobs one session may start per minute: a visitor exporting every figure of a page (a dozen files) is
+#: served, one clicking again and again cannot keep Chromium (a core) busy for everyone.
+PER_OWNER_PER_MINUTE = 12
 #: Seconds one job may take once it has the renderer, a Chromium start included (a PNG takes about
 #: 0.2-1 s, a start 1-3 s). A waiting caller gives up after ``MAX_JOBS * JOB_TIMEOUT_S`` (120 s), before
 #: the browser's own limit on a deferred download (180 s in Streamlit 1.67).
@@ -85,6 +88,40 @@ class Renderer(Protocol):
     async def close(self) -> None: ...
 
 
+#: Niceness of the renderer's Chromium processes: on a shared server, pages go first and images after.
+RENDER_NICE = 10
+
+
+def lower_priority_of_children(nice: int = RENDER_NICE) -> int:
+    """Raise the niceness of every thread of every process below this one to at least ``nice`` (Linux).
+
+    Chromium (started by kaleido) sets its own process priorities and starts threads at them, so a nice
+    wrapper around its binary does not stick; after it runs, its threads keep what they are given. A
+    process may always lower its own children's priority. Returns how many threads were changed.
+    """
+    try:
+        parents: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    with open(f"/proc/{entry}/stat") as stat:
+                        parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+                    parents.setdefault(parent, []).append(int(entry))
+    except OSError:
+        return 0
+    changed, stack = 0, [os.getpid()]
+    while stack:
+        for child in parents.get(stack.pop(), []):
+            stack.append(child)
+            with contextlib.suppress(OSError):
+                for thread in os.listdir(f"/proc/{child}/task"):
+                    with contextlib.suppress(OSError):
+                        if os.getpriority(os.PRIO_PROCESS, int(thread)) < nice:
+                            os.setpriority(os.PRIO_PROCESS, int(thread), nice)
+                            changed += 1
+    return changed
+
+
 class KaleidoRenderer:
     """kaleido with one tab: one Chromium. ``render`` takes a figure and kaleido's layout options."""
 
@@ -101,7 +138,9 @@ class KaleidoRenderer:
         await self._kaleido.open()
 
     async def render(self, fig: Any, opts: dict) -> bytes:
-        return await self._kaleido.calc_fig(fig, opts=opts)
+        image = await self._kaleido.calc_fig(fig, opts=opts)
+        lower_priority_of_children()  # Chromium starts its processes at its own priorities
+        return image
 
     async def close(self) -> None:
         if self._kaleido is not None:
@@ -110,14 +149,16 @@ class KaleidoRenderer:
 
 
 class Gate:
-    """Admission: at most ``total`` jobs in at once, and ``per_owner`` of them per owner. Thread-safe."""
+    """Admission: at most ``total`` jobs in at once, ``per_owner`` of them per owner, and (when
+    ``per_minute`` is set) at most that many started by one owner in any 60 s. Thread-safe."""
 
-    def __init__(self, total: int, per_owner: int, what: str = "exports") -> None:
-        if total < 1 or per_owner < 1:
+    def __init__(self, total: int, per_owner: int, what: str = "exports", per_minute: int | None = None) -> None:
+        if total < 1 or per_owner < 1 or (per_minute is not None and per_minute < 1):
             raise ValueError("a gate needs room for at least one job")
-        self.total, self.per_owner, self.what = total, per_owner, what
+        self.total, self.per_owner, self.what, self.per_minute = total, per_owner, what, per_minute
         self._lock = threading.Lock()
         self._owners: Counter[str] = Counter()
+        self._started: dict[str, deque[float]] = {}
 
     @property
     def in_flight(self) -> int:
@@ -136,6 +177,17 @@ class Gate:
                                     f"waiting (at most {self.per_owner}); try again when they are done")
             if sum(self._owners.values()) >= self.total:
                 raise ExportRefused(f"the server is busy with {self.total} {self.what}; try again in a few seconds")
+            if self.per_minute is not None:
+                now = time.monotonic()
+                started = self._started.setdefault(owner, deque())
+                while started and started[0] <= now - 60.0:
+                    started.popleft()
+                if len(started) >= self.per_minute:
+                    raise ExportRefused(f"this session started {len(started)} {self.what} in the last minute (at "
+                                        f"most {self.per_minute}); try again in {started[0] + 60.0 - now:.0f} s")
+                started.append(now)
+                for other in [key for key, times in self._started.items() if not times or times[-1] <= now - 60]:
+                    del self._started[other]  # owners who went quiet leave nothing behind
             self._owners[owner] += 1
 
     def leave(self, owner: str) -> None:
@@ -174,9 +226,9 @@ class RenderPool:
     def __init__(self, factory: Callable[[], Renderer] = KaleidoRenderer, *, max_jobs: int = MAX_JOBS,
                  per_owner: int = PER_OWNER, timeout_s: float = JOB_TIMEOUT_S, poll_s: float = POLL_S,
                  idle_close_s: float | None = IDLE_CLOSE_S, wait_s: float | None = None,
-                 what: str = "image exports") -> None:
+                 what: str = "image exports", per_minute: int | None = None) -> None:
         self._factory = factory
-        self.gate = Gate(max_jobs, per_owner, what)
+        self.gate = Gate(max_jobs, per_owner, what, per_minute)
         self.timeout_s, self.poll_s, self.idle_close_s = timeout_s, poll_s, idle_close_s
         self.wait_s = wait_s if wait_s is not None else max_jobs * timeout_s
         self.starts = self.renders = self.peak = 0
@@ -361,6 +413,6 @@ def shared_pool() -> RenderPool:
     global _SHARED
     with _SHARED_LOCK:
         if _SHARED is None:
-            _SHARED = RenderPool()
+            _SHARED = RenderPool(per_minute=PER_OWNER_PER_MINUTE)
             atexit.register(_SHARED.close)
         return _SHARED

@@ -69,8 +69,7 @@ def gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> Gradie
 
 @st.cache_data(max_entries=64, ttl=TTL_S, show_spinner=False, hash_funcs=_HASH)
 def _gradient_lab(config: ProblemConfig, settings: GradientLabSettings, _owner: str) -> GradientLabResult:
-    with slots.compute(gradient_lab_cost(config, settings), _owner):
-        return run_gradient_lab(config, settings)
+    return slots.compute(gradient_lab_cost(config, settings), _owner, run_gradient_lab, config, settings)
 
 
 def eps_sweep(config: ProblemConfig, settings: GradientLabSettings) -> EpsSweep:
@@ -82,8 +81,7 @@ def eps_sweep(config: ProblemConfig, settings: GradientLabSettings) -> EpsSweep:
 @st.cache_data(max_entries=32, ttl=TTL_S, show_spinner="Sweeping ε (compiles once per system and length)…",
                hash_funcs=_HASH)
 def _eps_sweep(config: ProblemConfig, settings: GradientLabSettings, _owner: str) -> EpsSweep:
-    with slots.compute(eps_sweep_cost(config, settings), _owner):
-        return run_eps_sweep(config, settings)
+    return slots.compute(eps_sweep_cost(config, settings), _owner, run_eps_sweep, config, settings)
 
 
 def echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str) -> EchoView:
@@ -94,8 +92,7 @@ def echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str
 
 @st.cache_data(max_entries=32, ttl=TTL_S, show_spinner="Running forward and echoes...", hash_funcs=_HASH)
 def _echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str, _owner: str) -> EchoView:
-    with slots.compute(echo_view_cost(config, integrator), _owner):
-        return run_echo_view(config, eps, damping, integrator)
+    return slots.compute(echo_view_cost(config, integrator), _owner, run_echo_view, config, eps, damping, integrator)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -111,21 +108,23 @@ def layer_agreement(settings: deep.AgreementSettings) -> deep.LayerAgreement:
                show_spinner="Running the HSSM with RHEL and with BPTT (compiles once per model)…",
                hash_funcs={deep.AgreementSettings: astuple})
 def _layer_agreement(settings: deep.AgreementSettings, _owner: str) -> deep.LayerAgreement:
-    with slots.compute(deep.agreement_cost(settings), _owner):
-        return deep.run_layer_agreement(settings)
+    return slots.compute(deep.agreement_cost(settings), _owner, deep.run_layer_agreement, settings)
 
 
 def live_scaling(model: str) -> deep.LiveScaling:
-    """Time and XLA memory at short lengths, measured once per server process (alone on the compute slot:
-    no other computation runs while it times)."""
+    """Time and XLA memory at short lengths, measured once per server process. Each step (one method at one
+    length) holds the compute slot alone, so no other computation runs while it times; between steps
+    other sessions' computations go first."""
     with slots.off_page_slot():
         return _live_scaling(model, _owner=owner())
 
 
 @st.cache_data(max_entries=4, ttl=TTL_S, show_spinner="Compiling and timing forward, RHEL and BPTT at four lengths…")
 def _live_scaling(model: str, _owner: str) -> deep.LiveScaling:
-    with slots.compute(deep.live_scaling_cost(model), _owner):
-        return deep.run_live_scaling(model)
+    rows = [slots.compute(deep.live_step_cost(model, seq_len, method), _owner, deep.measure_live_step, model,
+                          seq_len, method)
+            for seq_len, method in deep.live_scaling_plan(model)]  # step by step: others go in between
+    return deep.live_scaling_of(model, rows)
 
 
 def scaling_report() -> dict[str, Any] | None:

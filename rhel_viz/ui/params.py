@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rhel_viz.lab import costs, scenarios
-from rhel_viz.lab.deep import AgreementSettings, agreement_cost, live_scaling_cost
+from rhel_viz.lab.deep import AgreementSettings, agreement_cost, live_scaling_plan, live_step_cost
 from rhel_viz.lab.echo import echo_view_cost
 from rhel_viz.lab.gradient_lab import GradientLabSettings, eps_sweep_cost, gradient_lab_cost
 from rhel_viz.lab.presets import PRESETS_FILE, Preset, read_presets
@@ -208,7 +208,8 @@ def view_programs(page: str, values: Mapping[str, Any]) -> tuple[costs.Program, 
         return (training_program(settings, optimiser),)
     if page == "deep":
         if values.get("deep_live"):
-            return (live_scaling_cost(values["deep_model"]).program,)
+            model = values["deep_model"]
+            return tuple(live_step_cost(model, seq_len, method).program for seq_len, method in live_scaling_plan(model))
         return (agreement_cost(scenarios.deep_config(values)).program,)
     return ()
 

@@ -10,7 +10,7 @@ import jax
 import streamlit as st
 
 from rhel_viz.lab.rules import InvalidInput
-from rhel_viz.ui import guards, urlstate
+from rhel_viz.ui import guards, slots, urlstate
 from rhel_viz.ui.slots import run_slot
 from rhel_viz.ui.streamlit_internals import leave_pages_directory_mode
 
@@ -30,6 +30,7 @@ def configure_jax() -> None:
     effect before the process compiles anything; settings from the environment win.
     """
     jax.config.update("jax_enable_x64", True)
+    slots.start_compute_workers()  # JAX starts in a compute worker: XLA's threads run at its lower priority
     if jax.config.jax_compilation_cache_dir is None:
         try:
             COMPILE_CACHE_DIR.mkdir(parents=True, exist_ok=True)

@@ -7,9 +7,11 @@ lock with the server's event loop. Two kinds of work, two bounded pools, both fi
   figures, a tenth of a second. Thirty of them at once slowed each other *and* the event loop; a few at a
   time finish sooner on average and bound the memory in flight (measured by ``bench load``).
 * **Compute slots** (:func:`compute`, :data:`COMPUTE_SLOTS`): anything that compiles or runs a simulation
-  (a result nobody has cached, a training update, the Deep page's live measurement). It can take seconds, so
-  a page gives its page slot up while it waits for or does such work, and while it waits for another
-  session's computation of the same cached result. A page whose results are cached never queues behind one.
+  (a result nobody has cached, a training update, a step of the Deep page's live measurement). It can take
+  seconds, so a page gives its page slot up while it waits for or does such work, and while it waits for
+  another session's computation of the same cached result. A page whose results are cached never queues
+  behind one. Computations run in worker threads at a lower CPU priority (:data:`COMPUTE_NICE`, XLA's
+  threads included), so page runs get the cores first.
 
 Before a computation starts, its estimate (compile time included while its program is new) must fit
 :data:`~rhel_viz.lab.costs.MAX_INTERACTION_S`, and its session must not have used up its share of the compute
@@ -20,15 +22,23 @@ compiled programs are released when the process passes its memory ceiling (:func
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import heapq
 import itertools
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import jax
 
 from rhel_viz.lab import costs, memory
+
+T = TypeVar("T")
 
 #: Page runs at once (the others wait their turn).
 RUN_SLOTS = max(2, os.cpu_count() or 2)
@@ -101,9 +111,15 @@ def run_slot() -> Iterator[float]:
             PAGE.release()
 
 
+#: Priority of a page run taking its slot back after :func:`off_page_slot`: before any page that has not
+#: started yet (finish what was started; a cached result asked for this way costs no second wait in line).
+RESUMING = -1.0
+
+
 @contextmanager
 def off_page_slot() -> Iterator[None]:
-    """Give this thread's page slot up while the body runs (waiting or computing), then take it back."""
+    """Give this thread's page slot up while the body runs (waiting or computing), then take it back,
+    ahead of page runs that have not started."""
     if not getattr(_held, "page", False):
         yield
         return
@@ -112,35 +128,61 @@ def off_page_slot() -> Iterator[None]:
     try:
         yield
     finally:
-        PAGE.acquire()
+        PAGE.acquire(priority=RESUMING)
         _held.page = True
 
 
-@contextmanager
-def compute(cost: costs.Cost, owner: str) -> Iterator[None]:
-    """Run the body as ``owner``'s computation: check ``cost`` and the owner's share (raise
-    :class:`~rhel_viz.lab.guards.OverBudget` before anything waits), give the page slot up, wait for a
-    compute slot (behind owners who used less), record the time it took. Afterwards the program counts as
-    compiled, and compiled programs are released if memory is over its ceiling (while the compute slot is
-    still held: no other computation is running).
+def _lower_priority() -> None:
+    """Run this worker thread, and the threads it starts, at :data:`COMPUTE_NICE` (Linux: per thread)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), COMPUTE_NICE)
 
-    Re-entrant within a thread (a cached result computed inside a training update takes no second slot).
+
+#: Niceness of the compute workers: while a computation runs, page runs (at 0) get the cores first.
+COMPUTE_NICE = 10
+#: The threads computations run in. XLA's own thread pools are created by the thread that first uses
+#: JAX and inherit its niceness, so :func:`start_compute_workers` starts JAX from one of these.
+_WORKERS = ThreadPoolExecutor(max_workers=COMPUTE_SLOTS, thread_name_prefix="rhel-viz-compute",
+                              initializer=_lower_priority)
+
+
+@functools.cache
+def start_compute_workers() -> None:
+    """Start JAX's backend in a compute worker, so that XLA's threads run at the workers' lower priority
+    (call before anything else uses JAX in the server; later calls do nothing)."""
+    _WORKERS.submit(jax.devices).result()
+
+
+def _in_worker(function: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    _held.compute = True
+    try:
+        return function(*args, **kwargs)
+    finally:
+        _held.compute = False
+
+
+def compute(cost: costs.Cost, owner: str, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)`` as ``owner``'s computation, in a compute worker at lower priority.
+
+    Checks ``cost`` and the owner's share first (raises :class:`~rhel_viz.lab.guards.OverBudget` before
+    anything waits), gives the page slot up, waits for a compute slot (behind owners who used less), and
+    records the time it took. Afterwards the program counts as compiled, and compiled programs are released
+    if memory is over its ceiling (while the compute slot is still held: no other computation is running).
+    Called from inside a computation, it just calls ``function``.
     """
     if getattr(_held, "compute", False):
-        yield
-        return
+        return function(*args, **kwargs)
     LEDGER.admit(owner, costs.check(cost))
     with off_page_slot():
         COMPUTE.acquire(priority=LEDGER.used(owner))
-        _held.compute = True
         start = time.perf_counter()
         try:
-            yield
+            result = _WORKERS.submit(_in_worker, function, args, kwargs).result()
             costs.COMPILED.add(cost.program)
+            return result
         finally:
             LEDGER.record(owner, time.perf_counter() - start)
             try:
                 memory.relieve()
             finally:
-                _held.compute = False
                 COMPUTE.release()

@@ -140,8 +140,7 @@ def _step_once(hyper: Hyper) -> None:
     state: TrainState | None = st.session_state.get(STATE_KEY)
     if state is not None:
         try:
-            with slots.compute(training_cost(state), owner()):
-                train_step(state, hyper)
+            slots.compute(training_cost(state), owner(), train_step, state, hyper)
         except OverBudget as error:  # the session's compile allowance: nothing ran, try again later
             st.session_state[REFUSED_KEY] = str(error)
         except Diverged:
@@ -171,12 +170,7 @@ def buttons(choices: Choices) -> None:
 def _advance(state: TrainState, hyper: Hyper) -> None:
     """Train for at most TICK_BUDGET_S (at least one update); pause on divergence or at MAX_UPDATES."""
     try:
-        with slots.compute(training_cost(state), owner()):  # the tick's budget starts once the slot is ours
-            deadline = time.perf_counter() + TICK_BUDGET_S
-            while True:
-                train_step(state, hyper)
-                if state.step >= MAX_UPDATES or time.perf_counter() > deadline:
-                    break
+        slots.compute(training_cost(state), owner(), _train_for, state, hyper, TICK_BUDGET_S)
     except OverBudget as error:  # the session's compile allowance: pause, say why, keep the state
         st.session_state[REFUSED_KEY] = str(error)
         st.session_state[RUNNING_KEY] = False
@@ -188,6 +182,15 @@ def _advance(state: TrainState, hyper: Hyper) -> None:
     if state.error or state.step >= MAX_UPDATES:
         st.session_state[RUNNING_KEY] = False
         st.rerun(scope="app")  # the timer stops with a full run
+
+
+def _train_for(state: TrainState, hyper: Hyper, seconds: float) -> None:
+    """Updates until ``seconds`` have passed (at least one) or training reaches MAX_UPDATES."""
+    deadline = time.perf_counter() + seconds
+    while True:
+        train_step(state, hyper)
+        if state.step >= MAX_UPDATES or time.perf_counter() > deadline:
+            break
 
 
 def live_view(choices: Choices, sample: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -103,10 +104,13 @@ def test_computations_give_their_page_slot_up_and_are_bounded():
     """Every page slot's holder starts a long computation: a cached page still gets a slot at once."""
     release, started = threading.Event(), threading.Semaphore(0)
 
+    def long_computation() -> None:
+        started.release()
+        release.wait(20)
+
     def page_that_computes() -> None:
-        with slots.run_slot(), slots.compute(_cost(), "someone"):
-            started.release()
-            release.wait(20)
+        with slots.run_slot():
+            slots.compute(_cost(), "someone", long_computation)
 
     computing = [threading.Thread(target=page_that_computes) for _ in range(slots.RUN_SLOTS + 2)]
     for thread in computing:
@@ -161,12 +165,62 @@ def test_a_visitor_over_their_share_is_refused_before_taking_any_slot(monkeypatc
     ledger = costs.ComputeLedger(budget_s=10.0, window_s=60.0)
     monkeypatch.setattr(slots, "LEDGER", ledger)
     cost = costs.Cost(costs.Program("gradient lab", ("ledger-test",)), compile_s=13.0, run_s=0.0)
-    with slots.run_slot(), slots.compute(cost, "eager"):
-        time.sleep(0.05)
+    with slots.run_slot():
+        assert slots.compute(cost, "eager", time.sleep, 0.05) is None
     assert ledger.used("eager") >= 0.05  # the measured time, not the estimate
     ledger.record("eager", 10.0)
-    with slots.run_slot(), pytest.raises(OverBudget, match="shared compute"), slots.compute(cost, "eager"):
-        pytest.fail("the body must not run")
+    with slots.run_slot(), pytest.raises(OverBudget, match="shared compute"):
+        slots.compute(cost, "eager", pytest.fail, "the computation must not run")
     assert slots.PAGE.in_use == 0 and slots.COMPUTE.in_use == 0
-    with slots.compute(cost, "patient"):  # another visitor is not affected
-        pass
+    assert slots.compute(cost, "patient", max, 1, 2) == 2  # another visitor is not affected
+
+
+def test_computations_run_in_lower_priority_workers_and_raise_in_the_caller():
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    mine = niceness()
+    theirs = slots.compute(_cost(key=("nice-test",)), "someone", niceness)
+    assert theirs == max(mine, slots.COMPUTE_NICE) and niceness() == mine
+    with pytest.raises(ZeroDivisionError):
+        slots.compute(_cost(key=("raise-test",)), "someone", lambda: 1 / 0)
+    assert costs.Program("echo view", ("raise-test",)) not in costs.COMPILED  # a failure compiles nothing
+    assert slots.COMPUTE.in_use == 0
+    # A computation that asks for another runs it in place (no second slot: it would wait for itself).
+    assert slots.compute(_cost(), "someone", slots.compute, _cost(), "someone", niceness) == theirs
+
+
+def test_a_page_resuming_after_a_computation_goes_before_pages_not_started():
+    order: list[str] = []
+    holders_in, let_go = threading.Barrier(slots.RUN_SLOTS + 1), threading.Event()
+
+    def holder() -> None:
+        with slots.run_slot():
+            holders_in.wait(10)
+            let_go.wait(10)
+
+    def resuming() -> None:
+        with slots.run_slot():
+            with slots.off_page_slot():
+                holders_in.wait(10)  # every slot is taken by the holders once it has given its own up
+                time.sleep(0.1)
+            order.append("resumed")
+
+    def newcomer() -> None:
+        with slots.run_slot():
+            order.append("newcomer")
+
+    threads = [threading.Thread(target=resuming)]
+    threads[0].start()
+    time.sleep(0.05)  # it has its slot before the holders arrive
+    threads += [threading.Thread(target=holder) for _ in range(slots.RUN_SLOTS)]
+    for thread in threads[1:]:
+        thread.start()
+    time.sleep(0.05)
+    threads.append(threading.Thread(target=newcomer))
+    threads[-1].start()  # queued before the resuming page asks for its slot back
+    time.sleep(0.3)
+    let_go.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert order == ["resumed", "newcomer"]

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import pytest
 
 from rhel_viz.lab import costs, memory
-from rhel_viz.lab.deep import AgreementSettings, agreement_cost, live_scaling_cost
+from rhel_viz.lab.deep import AgreementSettings, agreement_cost, live_scaling_plan, live_step_cost
 from rhel_viz.lab.echo import echo_view_cost
 from rhel_viz.lab.gradient_lab import GradientLabSettings, eps_sweep_cost, gradient_lab_cost
 from rhel_viz.lab.guards import OverBudget
@@ -48,7 +48,8 @@ def test_static_choices_select_programs_and_traced_values_do_not():
             == eps_sweep_cost(ProblemConfig(steps=50, dtype="float32"), GradientLabSettings()).program)
     assert agreement_cost(AgreementSettings()).program == agreement_cost(AgreementSettings(eps=1e-3)).program
     assert agreement_cost(AgreementSettings(dtype="float32")).program != agreement_cost(AgreementSettings()).program
-    assert live_scaling_cost("hru").program != live_scaling_cost("hssm4").program
+    assert live_step_cost("hru", 250, "rhel").program != live_step_cost("hssm4", 250, "rhel").program
+    assert live_step_cost("hru", 250, "rhel").program != live_step_cost("hru", 500, "rhel").program
 
 
 def test_training_cost_names_the_task_shapes_and_counts_the_work():
@@ -62,7 +63,7 @@ def test_training_cost_names_the_task_shapes_and_counts_the_work():
 
 def test_one_interaction_over_the_ceiling_is_refused_with_its_estimate():
     program = costs.Program("live scaling", ("hssm4",))
-    fits = costs.Cost(program, compile_s=costs.COMPILE_S["live scaling"], run_s=1.0)
+    fits = costs.Cost(program, compile_s=max(costs.COMPILE_S.values()), run_s=1.0)
     assert costs.check(fits) is fits  # the largest thing the controls offer fits
     with pytest.raises(OverBudget, match=r"about 50 s .*30 s to compile, 20 s to run"):
         costs.check(costs.Cost(program, compile_s=30.0, run_s=20.0))
@@ -148,5 +149,6 @@ def test_every_view_the_controls_offer_maps_to_a_finite_counted_set_of_programs(
 
     programs = params.reachable_programs()
     assert len(programs["echo"]) == 3 * 5 * 2 * 3  # system x N x dtype x integrator
-    assert len(programs["deep"]) == 2 * 2 + 2  # layer x dtype, plus one live measurement per model
+    live_steps = len(live_scaling_plan("hru")) + len(live_scaling_plan("hssm4"))
+    assert len(programs["deep"]) == 2 * 2 + live_steps  # layer x dtype, plus the live measurements' steps
     assert all(program.kind in costs.COMPILE_S for found in programs.values() for program in found)

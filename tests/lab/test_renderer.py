@@ -276,3 +276,21 @@ def test_gate_counts_per_owner_and_overall():
             with pytest.raises(ExportRefused, match="busy with 3 file exports"):
                 gate.enter("carol")
     assert gate.in_flight == 0
+
+
+def test_gate_limits_how_many_jobs_one_owner_starts_per_minute(monkeypatch):
+    clock = [1000.0]
+    from rhel_viz.plots import renderer as module
+
+    monkeypatch.setattr(module.time, "monotonic", lambda: clock[0])
+    gate = Gate(total=4, per_owner=2, per_minute=3)
+    for _ in range(3):
+        with gate.admit("eager"):
+            pass
+    with pytest.raises(ExportRefused, match=r"3 .* in the last minute .* try again in 60 s"):
+        gate.enter("eager")
+    with gate.admit("calm"):  # another session is not affected
+        pass
+    clock[0] += 60.5  # the first starts have left the minute
+    with gate.admit("eager"):
+        pass

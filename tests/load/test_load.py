@@ -97,3 +97,16 @@ def test_tasks_are_built_once_and_invalid_settings_still_raise():
         build_task(TaskSettings(task="no-such-task"))
     with pytest.raises(InvalidInput):  # not cached as a success either
         build_task(TaskSettings(task="no-such-task"))
+
+
+def test_heavy_scenario_runs_every_kind_of_session_and_reports_the_classroom():
+    """A small run of ``bench load-heavy`` with light heavy paths (the HRU's live measurement, the spring task):
+    every kind of session did its work, nothing failed, and the cached Echo page answered every student."""
+    report = loadtest.run_heavy(students=2, visits=2, seconds=6.0, deep="deep?deep_live=true&deep_model=hru",
+                                training="train_task=coupling-spring")
+    assert report["errors"] == 0, report["first_errors"]
+    assert report["echo_loads"] == 4
+    assert len(report["deep_live_s"]) == 2
+    assert len(report["training_updates_per_trainer"]) == 4 and min(report["training_updates_per_trainer"]) >= 1
+    assert report["exports"] >= 2
+    assert report["server_rss_peak_mb"] < loadtest.SOAK_CEILING_MB
