@@ -533,9 +533,11 @@ async def _heavy_export(base: str, index: int, results: HeavyResults, seconds: f
             results.exports.append(took)
 
 
-async def _classroom_echo(base: str, index: int, results: HeavyResults, visits: int, pause_s: float) -> None:
+async def _classroom_echo(base: str, index: int, results: HeavyResults, visits: int, pause_s: float,
+                          delay_s: float) -> None:
     from benchmarks.wsclient import StreamlitSession
 
+    await asyncio.sleep(delay_s)
     for _ in range(visits):
         async with StreamlitSession(base) as session:
             run = await session.open_page("echo")
@@ -558,9 +560,11 @@ async def _heavy(base: str, students: int, visits: int, seconds: float, deep: st
     heavy += [guarded(f"export {i}", _heavy_export(base, i, results, seconds)) for i in range(2)]
 
     async def classroom() -> None:
-        await asyncio.sleep(3.0)  # the heavy sessions are under way
+        # The heavy sessions are under way after 3 s; then each student opens the page every ``pause`` s, the
+        # students' first visits spread over one pause (a classroom, not a synchronised burst).
         pause = max(0.5, (seconds - 10.0) / visits)
-        await asyncio.gather(*(guarded(f"student {i}", _classroom_echo(base, i, results, visits, pause))
+        await asyncio.gather(*(guarded(f"student {i}", _classroom_echo(base, i, results, visits, pause,
+                                                                       3.0 + pause * i / students))
                                for i in range(students)))
 
     await asyncio.gather(*heavy, classroom())
@@ -574,7 +578,8 @@ def _run_heavy(base: str, students: int, visits: int, seconds: float, deep: str,
 def run_heavy(students: int = 20, visits: int = 4, seconds: float = HEAVY_S, deep: str = HEAVY_DEEP,
               training: str = HEAVY_TRAINING) -> dict[str, Any]:
     """While 2 sessions run the Deep page's live measurement, 4 train the memory task at N = 4000 and 2 export
-    PNGs again and again, ``students`` sessions open the (cached) Echo page ``visits`` times each.
+    PNGs again and again, ``students`` sessions open the (cached) Echo page ``visits`` times each, their
+    visits spread evenly over the heavy period.
 
     The server starts with an empty compile cache: the heavy sessions compile as a first visitor would. The
     Echo page is opened once before, as the lecturer's rehearsal would, so the classroom's page is cached.
@@ -601,6 +606,7 @@ def run_heavy(students: int = 20, visits: int = 4, seconds: float = HEAVY_S, dee
     echo = _quantiles(results.echo)
     exports = _quantiles(results.exports)
     echo_runs = [float(run[1]) for run in runs if run[0] == "/echo"]
+    echo_waits = [float(run[2]) for run in runs if run[0] == "/echo" and len(run) > 2]
     return {
         "students": students,
         "echo_loads": len(results.echo),
@@ -611,13 +617,16 @@ def run_heavy(students: int = 20, visits: int = 4, seconds: float = HEAVY_S, dee
         "echo_max_target_s": HEAVY_MAX_TARGET_S,
         "within_targets": echo["p95_s"] < HEAVY_P95_TARGET_S and echo["max_s"] < HEAVY_MAX_TARGET_S,
         "echo_server_run_p95_s": _quantiles(echo_runs)["p95_s"],
+        "echo_server_wait_for_slot_p95_s": _quantiles(echo_waits)["p95_s"],
         "deep_live_s": [round(value, 1) for value in results.deep],
         "training_updates_per_trainer": results.updates,
         "exports": len(results.exports),
         "export_p50_s": exports["p50_s"],
         "export_max_s": exports["max_s"],
-        "refused": len(results.refused),
-        "first_refusals": results.refused[:3],
+        "refused_exports": sum(1 for refusal in results.refused if refusal.startswith("export")),
+        "training_stopped": [refusal for refusal in results.refused if refusal.startswith("training")][:4],
+        "server_run_p50_s_by_page": {page: _quantiles([float(run[1]) for run in runs if run[0] == page])["p50_s"]
+                                     for page in sorted({run[0] for run in runs})},
         "errors": len(results.errors),
         "first_errors": results.errors[:5],
         "wall_s": wall,

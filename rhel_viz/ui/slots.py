@@ -92,16 +92,27 @@ COMPUTE = FairSlots(COMPUTE_SLOTS)
 _held = threading.local()  # per script thread: holds a page slot / a compute slot
 
 
+#: Priority of a page run taking its slot back after :func:`off_page_slot`: before any page that has not
+#: started yet (finish what was started; a cached result asked for this way costs no second wait in line).
+RESUMING = -1.0
+
+
+#: Priority of a timer-driven refresh (the training live view while it plays): after every page run a
+#: visitor asked for, since a refresh only redraws what is already on screen a little later.
+REFRESH = 1.0
+
+
 @contextmanager
-def run_slot() -> Iterator[float]:
-    """Hold a page slot while the body runs; yields the seconds spent waiting for it.
+def run_slot(priority: float = 0.0) -> Iterator[float]:
+    """Hold a page slot while the body runs; yields the seconds spent waiting for it. Waiting runs go in
+    order of ``priority`` (:data:`RESUMING` first, then page runs, then :data:`REFRESH`), then of arrival.
 
     Re-entrant within a thread: a fragment drawn inside a page run uses the page's slot.
     """
     if getattr(_held, "page", False):
         yield 0.0
         return
-    waited = PAGE.acquire()
+    waited = PAGE.acquire(priority)
     _held.page = True
     try:
         yield waited
@@ -109,11 +120,6 @@ def run_slot() -> Iterator[float]:
         if _held.page:  # given up by off_page_slot and not taken back (an exception while waiting)
             _held.page = False
             PAGE.release()
-
-
-#: Priority of a page run taking its slot back after :func:`off_page_slot`: before any page that has not
-#: started yet (finish what was started; a cached result asked for this way costs no second wait in line).
-RESUMING = -1.0
 
 
 @contextmanager

@@ -200,7 +200,9 @@ def live_view(choices: Choices, sample: int) -> None:
 
 
 def _live_body(choices: Choices, sample: int) -> None:
-    with slots.run_slot():  # timer runs of the fragment take their turn like page runs
+    # Timer runs of the fragment take their turn after page runs visitors asked for (a full-page run that
+    # draws the fragment already holds its slot: no second one).
+    with slots.run_slot(priority=slots.REFRESH):
         _draw_live_body(choices, sample)
 
 

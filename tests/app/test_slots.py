@@ -224,3 +224,24 @@ def test_a_page_resuming_after_a_computation_goes_before_pages_not_started():
     for thread in threads:
         thread.join(timeout=10)
     assert order == ["resumed", "newcomer"]
+
+
+def test_timer_refreshes_wait_behind_page_runs_visitors_asked_for():
+    gate = slots.FairSlots(1)
+    gate.acquire()
+    order: list[str] = []
+
+    def waiter(name: str, priority: float) -> None:
+        gate.acquire(priority)
+        order.append(name)
+        gate.release()
+
+    threads = []
+    for name, priority in (("refresh", slots.REFRESH), ("page", 0.0), ("resumed", slots.RESUMING)):
+        threads.append(threading.Thread(target=waiter, args=(name, priority)))
+        threads[-1].start()
+        time.sleep(0.02)
+    gate.release()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert order == ["resumed", "page", "refresh"]
