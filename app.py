@@ -2,14 +2,15 @@
 
 import streamlit as st
 
-from rhel_viz.ui import shell, urlstate
+from rhel_viz.ui import shell, theme, urlstate
 from rhel_viz.ui.lecture import current_lecture
 
 shell.configure_jax()  # float64 on, and compiled programs kept on disk between runs
 
 lecture = current_lecture()
 st.set_page_config(page_title="rhel-viz: Recurrent Hamiltonian Echo Learning", page_icon="assets/icon.svg",
-                   layout="wide", initial_sidebar_state="collapsed" if lecture.present else "auto")
+                   layout="wide", initial_sidebar_state="collapsed" if lecture.present else "auto",
+                   menu_items=theme.MENU_ITEMS)  # the top-right menu, with Streamlit's theme picker
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -28,17 +28,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(theme: str = "light", log_path: Path | None = None, timeout_s: float = 90,
+def start_app(log_path: Path | None = None, timeout_s: float = 90,
               env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     """``streamlit run app.py`` on a free loopback port; returns (process, base URL) once healthy.
 
-    ``env``: extra environment variables for the server (e.g. the load benchmark's run log).
+    ``env``: extra environment variables for the server (e.g. the load benchmark's run log). The theme is
+    the browser's (the viewer's light/dark preference, the menu, or ``?embed_options=dark_theme``), not the
+    server's: ``.streamlit/config.toml`` defines both a light and a dark theme.
     """
     port = free_port()
     log = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--theme.base", theme]
+           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, **env} if env else None)
     base = f"http://127.0.0.1:{port}"

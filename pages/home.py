@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from rhel_viz.ui import shell, text, urlstate
+from rhel_viz.ui import shell, text, theme, urlstate
 
 shell.require_app_shell()
 
 st.title("rhel-viz: learning by echoes")
-st.image(text.asset_path("rhel_diagram.svg"), width="stretch")
+theme.diagram("rhel_diagram.svg")  # inline: follows the light/dark theme
 text.markdown("home")
 st.subheader("Pages")
 text.markdown("pages")

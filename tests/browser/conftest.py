@@ -1,4 +1,9 @@
-"""Browser fixtures: a live app server per theme and a headless Chromium (Debian's, driven by Playwright)."""
+"""Browser fixtures: a live app server and a headless Chromium (Debian's, driven by Playwright).
+
+The theme is the viewer's, not the server's (``.streamlit/config.toml`` defines a light and a dark theme and
+Streamlit follows the browser's preference by default): one server serves both; ``page`` is a browser that
+prefers light or dark, as the test's ``app_url`` (or ``dark_app_url``) asks.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,14 @@ import pytest
 from benchmarks.appserver import start_app, stop_app
 from tests.helpers import CHROMIUM, CHROMIUM_ARGS, ROOT
 
+THEMES = ("light", "dark")
 
-def _serve(theme: str) -> Iterator[str]:
+
+@pytest.fixture(scope="session")
+def app_server() -> Iterator[str]:
+    """The running app (one server for the session); its base URL."""
     (ROOT / ".pytest_cache").mkdir(exist_ok=True)
-    proc, base = start_app(theme=theme, log_path=ROOT / ".pytest_cache" / f"streamlit-{theme}.log")
+    proc, base = start_app(log_path=ROOT / ".pytest_cache" / "streamlit-browser.log")
     try:
         yield base
     finally:
@@ -21,20 +30,29 @@ def _serve(theme: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def light_app_url() -> Iterator[str]:
-    """The running app in the light theme: for tests of behaviour, which the theme does not change."""
-    yield from _serve("light")
+def light_app_url(app_server) -> str:
+    """The app, seen by a browser that prefers light: for tests of behaviour, which the theme does not change."""
+    return app_server
 
 
 @pytest.fixture(scope="session")
-def dark_app_url() -> Iterator[str]:
-    yield from _serve("dark")
+def dark_app_url(app_server) -> str:
+    """The app, seen by a browser that prefers dark (with the ``page`` fixture)."""
+    return app_server
 
 
-@pytest.fixture(params=["light", "dark"])
-def app_url(request) -> str:
-    """The running app in each theme (one server per theme for the session): for tests of what is shown."""
-    return request.getfixturevalue(f"{request.param}_app_url")
+@pytest.fixture(params=THEMES)
+def app_url(request, app_server) -> str:
+    """The app in each theme (the ``page`` fixture prefers the theme of the parameter): for tests of what is shown."""
+    return app_server
+
+
+def viewer_theme(request) -> str:
+    """The colour scheme a test's browser prefers: its ``app_url`` parameter, dark with ``dark_app_url``."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and callspec.params.get("app_url") in THEMES:
+        return callspec.params["app_url"]
+    return "dark" if "dark_app_url" in request.fixturenames else "light"
 
 
 @pytest.fixture(scope="session")
@@ -50,10 +68,13 @@ def chromium():
 
 
 @pytest.fixture
-def page(chromium):
-    """A fresh browser context per test; collected JS errors are on ``page.js_errors``."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 720})
+def page(chromium, request):
+    """A fresh browser context per test, preferring the test's theme (:func:`viewer_theme`, on ``page.theme``);
+    collected JS errors are on ``page.js_errors``."""
+    theme = viewer_theme(request)
+    context = chromium.new_context(viewport={"width": 1280, "height": 720}, color_scheme=theme)
     browser_page = context.new_page()
+    browser_page.theme = theme
     browser_page.js_errors = []
     browser_page.on("pageerror", lambda error: browser_page.js_errors.append(str(error)))
     yield browser_page
