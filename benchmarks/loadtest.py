@@ -421,19 +421,20 @@ def _run_soak_visits(base: str, views: list[tuple[str, dict[str, str]]], pid: in
 
 
 def run_soak(all_views: bool = False, seed: int = 0, views: list[tuple[str, dict[str, str]]] | None = None,
-             env: dict[str, str] | None = None) -> dict[str, Any]:
+             fresh_cache: bool = True) -> dict[str, Any]:
     """One visitor after another, each on a view that compiles programs nobody compiled before.
 
-    The server starts with an empty compilation cache (its own temporary folder), so every first view of a
-    combination compiles. We read the server's RSS after every view and report its peak, the level it settles
-    at, and how much the last quarter of the visits added over the highest level before them.
+    The server starts with an empty compilation cache (its own temporary folder; ``fresh_cache`` False: the
+    caller's), so every first view of a combination compiles. We read the server's RSS after every view and
+    report its peak, the level it settles at, and how much the last quarter of the visits added over the
+    highest level before them.
     """
     from rhel_viz.ui import params
 
     views = soak_views(all_views, seed) if views is None else views
     reachable = params.reachable_programs()
-    cache_dir = tempfile.mkdtemp(prefix="rhel-viz-soak-jax-")
-    proc, base = start_app(env={"JAX_COMPILATION_CACHE_DIR": cache_dir, **(env or {})})
+    env = {"JAX_COMPILATION_CACHE_DIR": tempfile.mkdtemp(prefix="rhel-viz-soak-jax-")} if fresh_cache else None
+    proc, base = start_app(env=env)
     clients = _clients_process()
     try:
         baseline = _memory_mb(proc.pid)["VmRSS"]
@@ -576,18 +577,21 @@ def _run_heavy(base: str, students: int, visits: int, seconds: float, deep: str,
 
 
 def run_heavy(students: int = 20, visits: int = 4, seconds: float = HEAVY_S, deep: str = HEAVY_DEEP,
-              training: str = HEAVY_TRAINING) -> dict[str, Any]:
+              training: str = HEAVY_TRAINING, fresh_cache: bool = True) -> dict[str, Any]:
     """While 2 sessions run the Deep page's live measurement, 4 train the memory task at N = 4000 and 2 export
     PNGs again and again, ``students`` sessions open the (cached) Echo page ``visits`` times each, their
     visits spread evenly over the heavy period.
 
     The server starts with an empty compile cache: the heavy sessions compile as a first visitor would. The
     Echo page is opened once before, as the lecturer's rehearsal would, so the classroom's page is cached.
-    ``deep`` and ``training``: the links the heavy sessions open (lighter ones for the test).
+    ``deep`` and ``training``: the links the heavy sessions open (lighter ones for the test); ``fresh_cache``
+    False: the server uses the caller's compile cache (the test's), so only what changed compiles.
     """
-    cache_dir = tempfile.mkdtemp(prefix="rhel-viz-heavy-jax-")
     run_log = Path(tempfile.mkstemp(prefix="rhel-viz-runs-", suffix=".log")[1])
-    proc, base = start_app(env={"JAX_COMPILATION_CACHE_DIR": cache_dir, RUN_LOG_ENV: str(run_log)})
+    env = {RUN_LOG_ENV: str(run_log)}
+    if fresh_cache:
+        env["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="rhel-viz-heavy-jax-")
+    proc, base = start_app(env=env)
     clients = _clients_process()
     try:
         clients.submit(_run_rehearsal, base).result()

@@ -41,7 +41,7 @@ def test_soak_views_cover_every_static_option_and_the_soak_samples_memory():
     assert {page for page, _ in views} == {"echo", "gradients", "training", "deep"}
     # A few views of two pages on a fresh server: no errors, one memory sample per view, under the ceiling.
     few = [next(view for view in views if view[0] == page) for page in ("echo", "training")]
-    report = loadtest.run_soak(views=few)
+    report = loadtest.run_soak(views=few, fresh_cache=False)
     assert report["errors"] == 0, report["first_errors"]
     assert report["views"] == 2 and report["server_rss_mb_every_10_views"][-1].startswith("2: ")
     assert report["reachable_programs"] > 700
@@ -103,7 +103,7 @@ def test_heavy_scenario_runs_every_kind_of_session_and_reports_the_classroom():
     """A small run of ``bench load-heavy`` with light heavy paths (the HRU's live measurement, the spring task):
     every kind of session did its work, nothing failed, and the cached Echo page answered every student."""
     report = loadtest.run_heavy(students=2, visits=2, seconds=6.0, deep="deep?deep_live=true&deep_model=hru",
-                                training="train_task=coupling-spring")
+                                training="train_task=coupling-spring", fresh_cache=False)
     assert report["errors"] == 0, report["first_errors"]
     assert report["echo_loads"] == 4
     assert len(report["deep_live_s"]) == 2
