@@ -1,6 +1,7 @@
 """Echo: a Hamiltonian system runs forward, flips its momenta, and retraces itself.
 
 Three teaching moments: the perfect echo at ε = 0, symmetry breaking by the ±ε nudges, and friction breaking the echo.
+The animation leads, with the controls that matter most for it beside it; the explanations follow.
 """
 
 import streamlit as st
@@ -11,13 +12,18 @@ from rhel_viz.ui import cache, controls, figures, guards, shell, text
 shell.require_app_shell()
 
 st.title("The echo: run forward, flip, retrace")
-text.markdown("echo_intro")
 
-config, physics = controls.echo_controls()
-guards.stop_if_unstable(cache.stability(config))
-view = cache.echo_view(config, physics.eps, physics.damping, physics.integrator)
-guards.stop_if_not_finite(view.finite)
-guards.warn_eps_roundoff(config.dtype, physics.eps, view.state_scale)
+picture, knobs = st.columns([3, 1], gap="medium")
+config, physics = controls.echo_controls(main=knobs)
+magnification = controls.split_magnification(knobs)
+with picture:
+    guards.stop_if_unstable(cache.stability(config))
+    view = cache.echo_view(config, physics.eps, physics.damping, physics.integrator)
+    guards.stop_if_not_finite(view.finite)
+    guards.warn_eps_roundoff(config.dtype, physics.eps, view.state_scale)
+    figures.show(cache.figure(plots.animation_figure, view, magnification, key=(config, physics, magnification)),
+                 "echo_animation", animation=True)
+    text.markdown("echo_animation_springs" if view.system == "springs" else "echo_animation_oscillators")
 
 stability, retrace, frames = st.columns(3)
 stability.metric("h·ω_max (stable below 2)", f"{view.stability:.3f}")
@@ -25,9 +31,8 @@ retrace.metric("Max retrace error, ε = 0", f"{view.max_retrace_error:.1e}")
 frames.metric("Steps N", view.steps)
 
 st.subheader("Forward, flip, echo")
-text.markdown("echo_animation")
+text.markdown("echo_intro")
 shared = (config, physics)  # what the view was computed from: figures are built once per view, for all sessions
-figures.show(cache.figure(plots.animation_figure, view, key=shared), "echo_animation", animation=True)
 
 st.subheader("Trajectories over time")
 text.markdown("echo_trajectories")
