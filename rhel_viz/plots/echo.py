@@ -605,12 +605,14 @@ def phase_portraits_figure(view: EchoView, columns: int = 3) -> go.Figure:
                                  name=f"echo ε = 0 as (q, −p), {name}", legendgroup="free", showlegend=False,
                                  line=_run_line("free", colour)), row=row, col=col)
         fig.add_trace(go.Scatter(x=view.forward.position[:1, i], y=view.forward.momentum[:1, i], mode="markers",
-                                 name=f"start Φ₀, {name}", legendgroup="start", showlegend=i == 0,
+                                 name=f"start Φ₀, {name}", legendgroup="start", showlegend=False,
                                  marker=dict(color=colour, size=9, symbol="circle")), row=row, col=col)
         fig.update_xaxes(title_text="q", row=row, col=col)
         fig.update_yaxes(title_text="p", row=row, col=col)
     add_legend_entries(fig, names, colours, runs=("forward", "free"), labels={"free": "echo ε = 0, plotted as (q, −p)"},
                        row=1, col=1)
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="start Φ₀", legendgroup="start", hoverinfo="skip",
+                             marker=dict(color=style.NEUTRAL, size=9, symbol="circle")), row=1, col=1)
     style.base_layout(fig, height=320 * rows + 60)
     _legend_above_subplot_titles(fig)
     return fig
@@ -635,7 +637,7 @@ def energy_figure(view: EchoView) -> go.Figure:
                         subplot_titles=("energy H(q, p; u)",
                                         "retrace error |E<sub>k</sub> − Σ<sub>z</sub>Φ<sub>N−k</sub>|"))
     fig.add_trace(go.Scatter(x=view.time, y=view.forward_energy, mode="lines", name="forward",
-                             line=_run_line("forward", style.NEUTRAL)), row=1, col=1)
+                             line={**_run_line("forward", style.NEUTRAL), "width": 6}), row=1, col=1)
     fig.add_trace(go.Scatter(x=view.time, y=view.echo_energy[0][::-1], mode="lines", name="echo ε = 0 (mapped back)",
                              line=_run_line("free", style.NEUTRAL)), row=1, col=1)
     error = np.where(view.retrace_error > 0, view.retrace_error, np.nan)
