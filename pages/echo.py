@@ -8,12 +8,16 @@ import streamlit as st
 
 from rhel_viz.plots import echo as plots
 from rhel_viz.ui import cache, controls, figures, guards, shell, text
+from rhel_viz.ui.lecture import current_lecture
 
 shell.require_app_shell()
 
 st.title("The echo: run forward, flip, retrace")
 
-picture, knobs = st.columns([3, 1], gap="medium")
+if current_lecture().show_controls:
+    picture, knobs = st.columns([3, 1], gap="medium")
+else:  # ?hide=controls: the view is fixed by the link; the controls still run, hidden (hide_controls.css)
+    picture, knobs = st.container(), st.container(key="page_controls")
 config, physics = controls.echo_controls(main=knobs)
 magnification = controls.split_magnification(knobs)
 with picture:

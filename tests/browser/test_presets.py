@@ -100,8 +100,12 @@ def test_export_buttons_download_valid_files(light_app_url, page):
 
 def test_presentation_mode_hides_controls_and_enlarges_text(app_url, page):
     _open(page, app_url + "/echo?steps=50&present=1&hide=controls")
+    # On a fresh server the first visit to a page URL runs twice (shell.require_app_shell), and the first run's
+    # end can pass for the page's: wait for the figures before looking at the page.
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(CHARTS["echo"], timeout=120_000)
     assert_page_healthy(page)
     assert not page.get_by_test_id("stSidebar").is_visible()
+    assert not page.get_by_test_id("stMain").get_by_text("Nudging ε").is_visible()  # beside the animation: hidden too
     assert page.get_by_test_id("stPopover").count() == 0  # no export buttons on a projector
     size = page.locator("h1").first.evaluate("element => parseFloat(getComputedStyle(element).fontSize)")
     assert size >= 40
