@@ -61,3 +61,12 @@ def _thicken(trace) -> None:
     size = trace.marker.size if trace.marker is not None else None
     if isinstance(size, int | float):
         trace.marker.size = size * PRESENT_MARKER_SCALE
+
+
+# One colour per mass / oscillator (the Echo page: the same in the animation, the trajectories and the phase
+# portraits), mid-tone so that each reads on light and dark backgrounds; after the last, the list repeats.
+OSCILLATOR_COLOURS = ("#3A78E0", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#8E7DBE", "#A6761D")
+# What a curve is, by its line style (its colour says which oscillator): the forward run and the three echoes.
+RUN_DASHES = {"forward": "solid", "free": "dot", "plus": "dash", "minus": "dashdot"}
+# ... and by the marker that runs along it: the echo nudged by +eps points up, the one nudged by -eps down.
+RUN_SYMBOLS = {"forward": "circle", "free": "circle", "plus": "triangle-up", "minus": "triangle-down"}

@@ -22,7 +22,7 @@ from rhel_viz.ui import linknotes, params
 from rhel_viz.ui.params import EPS_CHOICES, STEP_CHOICES
 
 __all__ = ["EPS_CHOICES", "STEP_CHOICES", "accumulator_parameter", "adjoint_coordinate", "agreement_controls",
-           "echo_controls", "gradient_lab_controls", "input_channel"]
+           "echo_controls", "gradient_lab_controls", "input_channel", "split_magnification"]
 
 SYSTEM_LABELS = {"springs": "Masses and springs", "linear": "Linear HRU", "nonlinear": "Nonlinear HRU"}
 INTEGRATOR_LABELS = {"leapfrog": "Leapfrog (reversible)", "euler": "Explicit Euler (not reversible)",
@@ -44,25 +44,37 @@ def _index(options, value) -> int:
     return list(options).index(value)
 
 
-def _problem_values(box, defaults) -> dict[str, Any]:
-    """System, loss, sequence length, step size, dtype, seed; then nudging eps, friction and integrator."""
+SEED_HELP = ("draws the HRU systems' random weights and input sequence; the masses and springs have nothing "
+             "random, so for them the seed is disabled")
+
+
+def _problem_values(box, defaults, main=None) -> dict[str, Any]:
+    """System, loss, sequence length, step size, dtype, seed; then nudging eps, friction and integrator.
+
+    ``main``: where the system, step size, eps and friction go (the Echo page puts them beside its
+    animation); the rest go to ``box``. The seed is disabled for the masses and springs, which have nothing
+    random.
+    """
     rules = params.PROBLEM
     systems, losses, dtypes = rules["system"].options, rules["loss"].options, rules["dtype"].options
     integrators = rules["integrator"].options
+    main = main or box
+    system = main.selectbox("System", systems, index=_index(systems, defaults["system"]),
+                            format_func=SYSTEM_LABELS.get, key="system", bind="query-params")
     return {
-        "system": box.selectbox("System", systems, index=_index(systems, defaults["system"]),
-                                format_func=SYSTEM_LABELS.get, key="system", bind="query-params"),
+        "system": system,
         "loss": box.selectbox("Loss", losses, index=_index(losses, defaults["loss"]), key="loss", bind="query-params",
                               help="sequence: mean over every step; final: last step only"),
         "steps": box.select_slider("Steps N", STEP_CHOICES, value=defaults["steps"], key="steps", bind="query-params"),
-        "h": box.slider("Step size h", *_bounds(rules["h"]), defaults["h"], 0.01, key="h", bind="query-params"),
+        "h": main.slider("Step size h", *_bounds(rules["h"]), defaults["h"], 0.01, key="h", bind="query-params"),
         "dtype": box.selectbox("Precision", dtypes, index=_index(dtypes, defaults["dtype"]), key="dtype",
                                bind="query-params"),
-        "seed": box.number_input("Seed", *_bounds(rules["seed"]), defaults["seed"], key="seed", bind="query-params"),
-        "eps": box.select_slider("Nudging ε", EPS_CHOICES, value=defaults["eps"], format_func=format_eps, key="eps",
-                                 bind="query-params"),
-        "damping": box.slider("Friction γ", *_bounds(rules["damping"]), defaults["damping"], 0.01, key="damping",
-                              bind="query-params", help="any γ > 0 dissipates energy: the echo no longer retraces"),
+        "seed": box.number_input("Seed", *_bounds(rules["seed"]), defaults["seed"], key="seed", bind="query-params",
+                                 disabled=system == "springs", help=SEED_HELP),
+        "eps": main.select_slider("Nudging ε", EPS_CHOICES, value=defaults["eps"], format_func=format_eps, key="eps",
+                                  bind="query-params"),
+        "damping": main.slider("Friction γ", *_bounds(rules["damping"]), defaults["damping"], 0.01, key="damping",
+                               bind="query-params", help="any γ > 0 dissipates energy: the echo no longer retraces"),
         "integrator": box.selectbox("Integrator", integrators, index=_index(integrators, defaults["integrator"]),
                                     format_func=lambda name: INTEGRATOR_LABELS.get(name, name), key="integrator",
                                     bind="query-params"),
@@ -90,19 +102,30 @@ def _spring_values(box, defaults, n_masses: int) -> dict[str, Any]:
     }
 
 
-def echo_controls(container=None) -> tuple[ProblemConfig, GradientLabSettings]:
-    """The Echo page's sidebar (problem, physics, and the springs' values for the springs); returns its configs.
+def echo_controls(container=None, main=None) -> tuple[ProblemConfig, GradientLabSettings]:
+    """The Echo page's controls (problem, physics, and the springs' values for the springs); returns its configs.
 
-    Spring parameter values go to ``param_overrides``, so changing them never recompiles.
+    System, step size, eps and friction go to ``main`` (beside the animation), the rest to ``container``
+    (the sidebar). Spring parameter values go to ``param_overrides``, so changing them never recompiles.
     """
     box = container or st.sidebar
     defaults = scenarios.DEFAULTS["echo"]
-    values = _problem_values(box, defaults)
+    values = _problem_values(box, defaults, main)
     hidden = params.hidden_controls("echo", values)  # a link's values for these get a note
     linknotes.not_shown(hidden)
     if not hidden:
         values |= _spring_values(box, defaults, ProblemConfig(system="springs").n_masses)
     return scenarios.echo_config(values)
+
+
+def split_magnification(container=None) -> float | None:
+    """The Echo animation's magnification k of the nudged echoes' split (display only): None for "auto"."""
+    choices = params.ECHO_VIEW["magnify"].options
+    choice = (container or st).select_slider(
+        "Split shown ×k", choices, value=params.MAGNIFY_DEFAULT, key="magnify", bind="query-params",
+        help="the animation draws the ±ε echoes at q_free + k (q_±ε − q_free): at small ε their split is too small "
+        "to see. auto: the largest split drawn is about a quarter of the motion. Numbers and exports stay true.")
+    return None if choice == params.MAGNIFY_DEFAULT else float(choice)
 
 
 def gradient_lab_controls(sidebar=None, container=None) -> tuple[ProblemConfig, GradientLabSettings]:

@@ -59,6 +59,10 @@ SPRINGS: dict[str, Rule] = {
     "q0": _problem["initial_position"].within(-1.0, 1.0), "drive_amp": _problem["drive_amplitude"].within(0.0, 3.0),
     "drive_freq": _problem["drive_frequency"].within(0.0, 5.0),
 }
+#: The Echo animation's magnification of the nudged echoes' split (display only: no config reads it).
+MAGNIFY_CHOICES: tuple[str, ...] = ("auto", "1", "10", "100", "1000", *(f"1e{e}" for e in range(4, 11)))
+MAGNIFY_DEFAULT = "auto"
+ECHO_VIEW: dict[str, Rule] = {"magnify": OneOf("split magnification", MAGNIFY_CHOICES)}
 #: The Gradient lab's own controls: estimator, breakers, and what the figures show.
 LAB: dict[str, Rule] = {
     "estimator": _physics["estimator"], **scenarios.BREAKERS,
@@ -85,7 +89,8 @@ DEEP: dict[str, Rule] = {
 }
 #: Every widget key of each page (``url_path``; "" is Home) and its rule: what a link or a preset may set.
 PAGES: dict[str, dict[str, Rule]] = {
-    "": {}, "echo": {**PROBLEM, **SPRINGS}, "gradients": {**PROBLEM, **LAB}, "training": TRAINING, "deep": DEEP,
+    "": {}, "echo": {**PROBLEM, **SPRINGS, **ECHO_VIEW}, "gradients": {**PROBLEM, **LAB}, "training": TRAINING,
+    "deep": DEEP,
 }
 
 

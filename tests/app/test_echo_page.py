@@ -33,7 +33,6 @@ WIDGET_CHANGES = [
     ("selectbox", "loss", "final"),
     ("slider", "h", 0.2),
     ("selectbox", "dtype", "float32"),
-    ("number_input", "seed", 3),
     ("select_slider", "eps", 1e-2),
     ("slider", "damping", 0.05),
     ("selectbox", "integrator", "rk4"),
@@ -44,9 +43,17 @@ WIDGET_CHANGES = [
     ("slider", "q0", -0.5),
     ("slider", "drive_amp", 0.5),
     ("slider", "drive_freq", 2.0),
+    ("select_slider", "magnify", "1e4"),
     ("select_slider", "steps", 100),
     ("selectbox", "system", "nonlinear"),
+    ("number_input", "seed", 3),  # disabled for the masses and springs (nothing random)
 ]
+BESIDE_THE_ANIMATION = {"system", "h", "eps", "damping", "magnify"}  # in the main area, not the sidebar
+
+
+def _keys(block) -> set[str]:
+    kinds = ("selectbox", "slider", "select_slider", "number_input")
+    return {widget.key for kind in kinds for widget in getattr(block, kind) if widget.key}
 
 
 def test_default_view_renders_every_figure():
@@ -55,6 +62,8 @@ def test_default_view_renders_every_figure():
     assert "echo" in at.title[0].value
     assert len(_charts(at)) == CHARTS
     assert not at.warning and not at.error
+    assert BESIDE_THE_ANIMATION <= _keys(at.main) and not BESIDE_THE_ANIMATION & _keys(at.sidebar)
+    assert at.number_input(key="seed").disabled  # the masses and springs have nothing random
 
 
 def test_every_widget_changes_without_exception():
@@ -78,6 +87,7 @@ def test_every_system_and_integrator_renders(system, integrator):
 def test_spring_controls_only_for_springs():
     at = _page(system="linear")
     assert not [widget for widget in at.slider if widget.key == "k_coupling"]
+    assert not at.number_input(key="seed").disabled
 
 
 def test_unstable_step_size_warns_instead_of_plotting():

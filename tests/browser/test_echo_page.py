@@ -1,4 +1,4 @@
-"""The Echo page in a real browser: the animation plays and pauses."""
+"""The Echo page in a real browser: the animation leads the first screen, plays and pauses."""
 
 from __future__ import annotations
 
@@ -10,17 +10,39 @@ SLIDER_POSITION = "element => element.querySelector('.js-plotly-plot')._fullLayo
 # plotly.js's own event when a running animation is cut short (Pause animates to no frames, "immediate").
 ON_INTERRUPT = ("element => { window.rhelInterrupted = false; element.querySelector('.js-plotly-plot')"
                 ".on('plotly_animationinterrupted', () => { window.rhelInterrupted = true; }); }")
+# Every subplot's plot area: plotly.js lays one drag rectangle over each.
+PLOT_AREAS = ("element => [...element.querySelectorAll('.nsewdrag')].map(rect => { const box = "
+              "rect.getBoundingClientRect(); return {x: box.x, y: box.y, width: box.width, height: box.height}; })")
+BESIDE_THE_ANIMATION = ("System", "Step size h", "Nudging ε", "Friction γ")
 
 
-def test_echo_animation_plays_in_browser(light_app_url, page):
-    page.goto(light_app_url + "/echo?steps=50", wait_until="domcontentloaded")
+def _on_first_screen(box: dict | None, viewport: dict) -> bool:
+    return (box is not None and box["width"] > 0 and box["height"] > 0 and box["x"] >= 0 and box["y"] >= 0
+            and box["x"] + box["width"] <= viewport["width"] and box["y"] + box["height"] <= viewport["height"])
+
+
+def test_echo_animation_leads_the_page_and_plays(app_url, page):
+    """At 1280x720, unscrolled, the animation's plot areas, its Play button and the controls beside it are all on
+    the first screen (light and dark); then Play advances the animation and Pause stops it."""
+    page.goto(app_url + "/echo?steps=50", wait_until="domcontentloaded")
     wait_for_run(page)
     assert_page_healthy(page)
     chart = page.get_by_test_id("stPlotlyChart").first
-    chart.scroll_into_view_if_needed()
-    chart.locator(".updatemenu-button").first.wait_for(state="visible", timeout=30_000)
+    play = chart.locator(".updatemenu-button").first
+    play.wait_for(state="visible", timeout=30_000)
+    viewport = page.viewport_size
+    assert page.evaluate("window.scrollY") == 0
+    areas = chart.evaluate(PLOT_AREAS)
+    assert len(areas) == 3, areas  # the system, the phase portrait, the positions over time
+    assert all(_on_first_screen(area, viewport) for area in areas), areas
+    assert _on_first_screen(play.bounding_box(), viewport), play.bounding_box()
+    main = page.get_by_test_id("stMain")
+    for label in BESIDE_THE_ANIMATION:
+        box = main.get_by_test_id("stWidgetLabel").filter(has_text=label).first.bounding_box()
+        assert _on_first_screen(box, viewport), (label, box)
+
     page.wait_for_function(f"element => ({SLIDER_POSITION})(element) === 0", arg=chart.element_handle())
-    chart.locator(".updatemenu-button").first.click()  # Play
+    play.click()
     page.wait_for_function(f"element => ({SLIDER_POSITION})(element) > 0", arg=chart.element_handle(),
                            timeout=30_000)  # the animation advanced
     assert_page_healthy(page)

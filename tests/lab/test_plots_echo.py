@@ -7,11 +7,15 @@ import json
 import numpy as np
 import pytest
 
+from rhel_viz.lab import scenarios
 from rhel_viz.lab.echo import EchoView, run_echo_view
+from rhel_viz.lab.presets import load_presets
 from rhel_viz.lab.problems import ProblemConfig
 from rhel_viz.plots import echo as plots
+from rhel_viz.plots import files, style
 
 MAX_FIGURE_MB = 2.0
+CLEAR_SPLIT = 0.05  # the drawn nudged echoes differ from the free one by this fraction of the axis range, at least
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +28,29 @@ def linear_view() -> EchoView:
     return run_echo_view(ProblemConfig(system="linear", steps=50), eps=1e-3)
 
 
+@pytest.fixture(scope="module")
+def symmetry_view() -> EchoView:
+    """The "Symmetry breaking with eps" preset: eps = 0.1 on the masses and springs, N = 200."""
+    config, physics = scenarios.echo_config(load_presets()["Symmetry breaking with eps"].params)
+    return run_echo_view(config, physics.eps, physics.damping, physics.integrator)
+
+
 def _frame_trace(spec: dict, frame: dict, name: str) -> dict:
     """The update a frame makes to the animated trace called ``name``."""
     index = next(i for i, trace in enumerate(spec["data"]) if trace.get("name") == name)
     return frame["data"][frame["traces"].index(index)]
+
+
+def _phase_frames(spec: dict, phase: str) -> list[dict]:
+    prefix = {"forward": "FORWARD", "flip": "MOMENTUM FLIP", "echo": "ECHO"}[phase]
+    return [frame for frame in spec["frames"] if _frame_trace(spec, frame, "banner")["text"][0].startswith(prefix)]
+
+
+def _markers(spec: dict, frame: dict, panel: str) -> dict[str, np.ndarray]:
+    """The (x, y) of the free (or forward), +eps and -eps markers of a panel in a frame, as float arrays."""
+    names = {"free": "forward / echo ε = 0", "plus": "echo +ε", "minus": "echo −ε"}
+    return {run: np.array([_frame_trace(spec, frame, f"{panel} marker, {name}")[axis] for axis in "xy"],
+                          dtype=float) for run, name in names.items()}
 
 
 def test_frame_plan_keeps_both_ends_and_the_frame_budget():
@@ -48,8 +71,8 @@ def test_animation_has_frames_that_update_only_animated_traces(view_name, reques
     animated = set(frames[0]["traces"])
     assert len(animated) < len(spec["data"])  # the walls and full trajectories are static
     assert all(len(frame["data"]) == len(frame["traces"]) for frame in frames)
-    banners = {_frame_trace(spec, frame, "banner")["text"][0].split(",")[0] for frame in frames}
-    assert banners == {"FORWARD RUN", "MOMENTUM FLIP  p → −p", "ECHO"}
+    banners = {_frame_trace(spec, frame, "banner")["text"][0].split("   ")[0] for frame in frames}
+    assert banners == {"FORWARD RUN", "MOMENTUM FLIP", "ECHO"}
     buttons = spec["layout"]["updatemenus"][0]["buttons"]
     assert [button["label"] for button in buttons] == ["▶ Play", "❚❚ Pause", "↺ Replay"]
     assert len(spec["layout"]["sliders"][0]["steps"]) == len(frames)
@@ -57,8 +80,7 @@ def test_animation_has_frames_that_update_only_animated_traces(view_name, reques
 
 def test_velocity_arrows_turn_round_at_the_flip(springs_view):
     spec = json.loads(plots.animation_figure(springs_view).to_json())
-    flips = [frame for frame in spec["frames"]
-             if _frame_trace(spec, frame, "banner")["text"][0].startswith("MOMENTUM FLIP")]
+    flips = _phase_frames(spec, "flip")
     first, last = (_frame_trace(spec, frame, "velocity")["x"] for frame in (flips[0], flips[-1]))
     first_length = first[1] - first[0]
     last_length = last[1] - last[0]
@@ -71,19 +93,125 @@ def test_default_animation_json_is_under_two_megabytes():
     assert size_mb < MAX_FIGURE_MB, size_mb
 
 
+def test_frames_move_the_free_and_both_nudged_echoes(springs_view):
+    """Forward frames move one marker per oscillator; echo frames the free, +eps and -eps echoes, apart."""
+    spec = json.loads(plots.animation_figure(springs_view).to_json())
+    forward, echo = _phase_frames(spec, "forward"), _phase_frames(spec, "echo")
+    for panel in ("time", "phase"):
+        first = _markers(spec, forward[1], panel)
+        assert np.isfinite(first["free"]).all() and np.isnan(first["plus"]).all() and np.isnan(first["minus"]).all()
+        last = _markers(spec, echo[-1], panel)
+        assert all(np.isfinite(values).all() for values in last.values())
+        assert not np.allclose(last["plus"], last["free"]) and not np.allclose(last["minus"], last["free"])
+    ghosts = _frame_trace(spec, echo[-1], "masses, echo +ε (drawn)")["x"]
+    assert all(value is not None for value in ghosts)
+
+
+def test_phase_point_runs_forward_then_jumps_to_the_mirrored_state(springs_view):
+    """The phase portrait's point: (q_t, p_t) going forward, (q_N, -p_N) once flipped, then the free echo,
+    which retraces the mirror image (q_{N-k}, -p_{N-k}) of the forward run."""
+    view = springs_view
+    spec = json.loads(plots.animation_figure(view).to_json())
+    forward_steps, echo_steps = plots.animation_frame_plan(view.steps)
+    tolerance = 2 * 10.0**-plots.DECIMALS
+    for frame, t in zip(_phase_frames(spec, "forward"), forward_steps, strict=True):
+        point = _markers(spec, frame, "phase")["free"]
+        np.testing.assert_allclose(point, [view.forward.position[t], view.forward.momentum[t]], atol=tolerance)
+    flipped = _markers(spec, _phase_frames(spec, "flip")[-1], "phase")["free"]
+    np.testing.assert_allclose(flipped, [view.forward.position[-1], -view.forward.momentum[-1]], atol=tolerance)
+    for frame, k in zip(_phase_frames(spec, "echo"), echo_steps, strict=True):
+        point = _markers(spec, frame, "phase")["free"]
+        mirror = view.steps - k
+        np.testing.assert_allclose(point, [view.forward.position[mirror], -view.forward.momentum[mirror]],
+                                   atol=tolerance)
+
+
+def test_symmetry_preset_draws_a_clear_split_and_states_k(symmetry_view):
+    """With the preset's eps = 0.1 the split is still under 1 % of the motion; drawn magnified, the nudged
+    echoes stand clear of the free one: over the echo in the positions panel, and at the echo's end in the
+    phase portrait (where the q split of this run is near a node but the p split is largest)."""
+    view = symmetry_view
+    k = plots.auto_magnification(view)
+    assert k > 1 and plots.relative_split(view) < 0.01
+    fig = plots.animation_figure(view)
+    spec = json.loads(fig.to_json())
+    layout = spec["layout"]
+    by_name = {trace["name"]: trace for trace in spec["data"]}
+    y_range = np.ptp(layout["yaxis3"]["range"])
+    for i in (1, 2):
+        free = np.asarray(by_name[f"echo ε = 0, mass {i}: q(t)"]["y"], dtype=float)
+        for run in ("+", "−"):
+            drawn = np.asarray(by_name[f"echo {run}ε, mass {i}: q(t) (drawn: split ×{plots.format_magnification(k)})"]
+                               ["y"], dtype=float)
+            assert np.max(np.abs(drawn - free)) >= CLEAR_SPLIT * y_range, (i, run)
+    end = _markers(spec, spec["frames"][-1], "phase")
+    p_range = np.ptp(layout["yaxis2"]["range"])
+    for run in ("plus", "minus"):
+        assert np.max(np.abs(end[run][1] - end["free"][1])) >= CLEAR_SPLIT * p_range, run
+    stated = f"×{plots.format_magnification(k)}"
+    assert any(stated in annotation["text"] for annotation in layout["annotations"])
+    assert any(stated in (trace.get("name") or "") for trace in spec["data"] if trace.get("showlegend", True))
+
+
+def test_exports_carry_the_true_values_and_name_every_trace(symmetry_view):
+    view = symmetry_view
+    fig = plots.animation_figure(view)
+    rows = files.figure_table(fig)
+    assert not [row for row in rows if row["trace"].startswith("trace ")]
+    assert all(trace.name for trace in fig.data)
+    true_plus = [row["y"] for row in rows if row["trace"] == "echo +ε, mass 2: q(t), true values, not drawn"]
+    np.testing.assert_array_equal(np.asarray(true_plus, dtype=float), view.echoes.position[1][::-1, 1])
+    drawn = {row["trace"] for row in rows if "(drawn:" in row["trace"]}
+    assert drawn and all(f"split ×{plots.format_magnification(plots.auto_magnification(view))}" in name
+                         for name in drawn)
+    true_scale = files.figure_table(plots.animation_figure(view, magnification=1))
+    assert not [row for row in true_scale if "(drawn:" in row["trace"] or "true values" in row["trace"]]
+
+
+def test_magnification_is_a_round_number_the_viewer_can_override(springs_view):
+    k = plots.auto_magnification(springs_view)
+    mantissa = k / 10 ** np.floor(np.log10(k))
+    assert min(abs(mantissa - step) for step in plots.NICE_STEPS) < 1e-9
+    assert 0.1 <= k * plots.relative_split(springs_view) <= plots.SPLIT_FRACTION
+    fig = plots.animation_figure(springs_view, magnification=100)
+    assert "×100" in fig.layout.annotations[-1].text
+    assert plots.animation_figure(springs_view, magnification=1).layout.annotations[-1].text == plots.split_note(1)
+    assert plots.format_magnification(5e6) == "5·10⁶" and plots.format_magnification(2000) == "2,000"
+
+
+def test_each_oscillator_has_one_colour_in_every_figure(linear_view):
+    colours = plots.oscillator_colours(6)
+    assert len(set(colours)) == 6
+    figures = [plots.animation_figure(linear_view), plots.trajectories_figure(linear_view),
+               plots.phase_portraits_figure(linear_view)]
+    for i, colour in enumerate(colours):
+        band = plots._translucent(colour, 0.45)
+        for fig in figures:
+            forward = [trace for trace in fig.data if (trace.name or "").startswith(f"forward, oscillator {i + 1}")]
+            assert forward and all(trace.line.color == band for trace in forward)
+            assert all(trace.line.dash == style.RUN_DASHES["forward"] for trace in forward)
+            free = [trace for trace in fig.data if (trace.name or "").startswith(f"echo ε = 0, oscillator {i + 1}")
+                    or (trace.name or "").startswith(f"echo ε = 0 as (q, −p), oscillator {i + 1}")]
+            assert free and all(trace.line.color == colour and trace.line.dash == "dot" for trace in free)
+    masses = next(trace for trace in figures[0].data if trace.name == "oscillators")
+    assert list(masses.marker.color) == colours
+
+
 def test_trajectories_overlay_the_free_echo_on_the_forward_run(springs_view):
     fig = plots.trajectories_figure(springs_view)
-    forward = [trace for trace in fig.data if trace.name == "forward"]
-    free = [trace for trace in fig.data if trace.name == "echo ε = 0 (mapped back)"]
+    forward = [trace for trace in fig.data if trace.name.startswith("forward, mass")]
+    free = [trace for trace in fig.data if trace.name.startswith("echo ε = 0, mass")]
     assert len(forward) == len(free) == 2
     np.testing.assert_allclose(free[0].y, forward[0].y, atol=1e-12)
-    assert any(trace.name == "(q⁺ − q⁻) / 2ε" for trace in fig.data)
+    assert any(trace.name.startswith("(q⁺ − q⁻) / 2ε") for trace in fig.data)
+    legend = [trace.name for trace in fig.data if trace.showlegend is not False]
+    assert legend == ["mass 1", "mass 2", "forward", "echo ε = 0", "echo +ε", "echo −ε"]
 
 
 def test_phase_portrait_plots_the_unflipped_echo_momentum(linear_view):
     fig = plots.phase_portraits_figure(linear_view)
-    forward = [trace for trace in fig.data if trace.name == "forward"]
-    echo = [trace for trace in fig.data if trace.name.startswith("echo")]
+    forward = [trace for trace in fig.data if trace.name.startswith("forward, oscillator")]
+    echo = [trace for trace in fig.data if trace.name.startswith("echo ε = 0 as (q, −p), oscillator")]
     assert len(forward) == len(echo) == 6
     np.testing.assert_allclose(echo[3].y, forward[3].y, atol=1e-12)
 
@@ -96,6 +224,15 @@ def test_energy_figure_uses_a_log_scale_and_hides_exact_zeros(springs_view):
     values = np.asarray(error.y, dtype=float)
     assert np.isnan(values[0])  # the flip itself is exact: log scale cannot show 0
     assert np.nanmax(values) < 1e-12
+
+
+def test_log_axis_labels_at_most_a_few_decades():
+    assert plots.log_tick_step(np.array([1e-16, 1e-15])) == 1
+    assert plots.log_tick_step(np.array([2e-16, 30.0, np.nan])) == 3  # 18 decades: every third
+    euler = run_echo_view(ProblemConfig(steps=50), eps=1e-3, integrator="euler")
+    axis = plots.energy_figure(euler).layout.yaxis2
+    decades = np.log10(np.nanmax(euler.retrace_error)) - np.log10(plots.MACHINE_EPSILON["float64"])
+    assert decades / axis.dtick <= plots.MAX_LOG_TICKS + 1
 
 
 def test_retrace_error_is_round_off_only_for_the_leapfrog():
