@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rhel_viz.plots.style import BPTT, ECHO, NEUTRAL, RHEL, base_layout
+from rhel_viz.plots.style import BPTT, ECHO, NEUTRAL, RHEL, base_layout, legend_below
 
 if TYPE_CHECKING:  # annotations only: the builders take data, not the lab's modules
     from rhel_viz.lab.deep import LayerGroupAgreement
@@ -33,14 +33,16 @@ METHOD_STYLES: dict[str, tuple[str, str, str]] = {  # method -> (label, colour, 
 MODEL_SHORT = {"hru": "HRU layer", "hssm4": "4-layer HSSM"}
 LAYER_LABELS = {"linear": "linear HSSM", "nonlinear": "nonlinear HSSM"}
 MODEL_LABELS = {"hru": "one HRU layer (P = 64, H = 32)", "hssm4": "4-layer linear HSSM (P = 64, H = 32)"}
-SUMMARY_COLUMNS = {
+#: The summary's rows: what each number is (peak-memory growth from the shortest to the longest N).
+SUMMARY_ROWS = {
     "rhel_growth_over_must_exist": "RHEL growth ÷ must-exist",
     "bptt_growth_over_must_exist": "BPTT growth ÷ must-exist",
-    "must_exist_growth_mb": "must-exist MB",
-    "rhel_peak_growth_mb": "RHEL MB",
-    "bptt_peak_growth_mb": "BPTT MB",
-    "rhel_over_bptt_time_at_longest": "time RHEL ÷ BPTT",
+    "must_exist_growth_mb": "must-exist growth (MB)",
+    "rhel_peak_growth_mb": "RHEL peak growth (MB)",
+    "bptt_peak_growth_mb": "BPTT peak growth (MB)",
+    "rhel_over_bptt_time_at_longest": "time RHEL ÷ BPTT at the longest N",
 }
+SUMMARY_MEASURE = "measure"  # the summary's first column
 
 
 def agreement_figure(rows: Sequence[LayerGroupAgreement]) -> go.Figure:
@@ -63,9 +65,8 @@ def agreement_figure(rows: Sequence[LayerGroupAgreement]) -> go.Figure:
     fig.update_yaxes(range=list(AGREEMENT_RANGE), tickvals=list(AGREEMENT_TICKS))
     fig.add_hline(y=1.0, line=dict(color=NEUTRAL, dash="dot", width=1))
     base_layout(fig, height=380)
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="center", x=0.5),
-                      margin=dict(t=40, b=60))
-    return fig
+    fig.update_layout(margin=dict(t=40))  # room for the subplot titles
+    return legend_below(fig)
 
 
 def agreement_table(rows: Sequence[LayerGroupAgreement]) -> pd.DataFrame:
@@ -118,14 +119,14 @@ def memory_figure(rows: Sequence[Mapping[str, Any]], title: str | None = None) -
 
 
 def summary_table(summary: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per model: peak-memory growth over N (MB, and as a ratio to what must exist anyway), and
-    the RHEL/BPTT time ratio at the longest N (the acceptance figures)."""
-    records = []
+    """One row per measure, one column per model ("HRU layer, N = 1,000 → 50,000"): peak-memory growth over N
+    (MB, and as a ratio to what must exist anyway), and the RHEL/BPTT time ratio at the longest N (the
+    acceptance figures). Narrow: it fits the page whatever the width."""
+    columns = {SUMMARY_MEASURE: list(SUMMARY_ROWS.values())}
     for model, entry in summary.items():
-        record = {"model": MODEL_SHORT.get(model, model), "N": f"{entry['from']:,} → {entry['to']:,}"}
-        record.update({label: entry[key] for key, label in SUMMARY_COLUMNS.items() if key in entry})
-        records.append(record)
-    return pd.DataFrame(records)
+        name = f"{MODEL_SHORT.get(model, model)}, N = {entry['from']:,} → {entry['to']:,}"
+        columns[name] = [float(entry[key]) if key in entry else math.nan for key in SUMMARY_ROWS]
+    return pd.DataFrame(columns)
 
 
 def _finish_scaling(fig: go.Figure, rows: Sequence[Mapping[str, Any]], y_title: str, title: str | None) -> go.Figure:
@@ -136,9 +137,7 @@ def _finish_scaling(fig: go.Figure, rows: Sequence[Mapping[str, Any]], y_title: 
     values = [value for trace in fig.data for value in (trace.y or ()) if value and value > 0]
     fig.update_yaxes(type="log", title=y_title, tickvals=_one_two_five(min(values), max(values)) if values else None)
     base_layout(fig, title=title, height=380)
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="center", x=0.5),
-                      margin=dict(b=90))
-    return fig
+    return legend_below(fig)
 
 
 def _one_two_five(low: float, high: float) -> list[float]:

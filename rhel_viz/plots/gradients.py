@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rhel_viz.plots.style import BPTT, ECHO, NEUTRAL, RHEL, base_layout
+from rhel_viz.plots.style import BPTT, ECHO, NEUTRAL, RHEL, base_layout, legend_on_top
 
 if TYPE_CHECKING:  # annotations only: the builders take data, not the lab's modules
     from rhel_viz.core.integrators import State
@@ -127,12 +127,13 @@ def eps_sweep_figure(eps: np.ndarray, errors: Mapping[tuple[str, str], np.ndarra
         fig.update_yaxes(range=[np.log10(finite.min()) - 0.5, np.log10(top) + 0.5])
     if current_eps is not None:
         fig.add_vline(x=current_eps, line=dict(color=NEUTRAL, width=1))
-        # annotations on a log axis take log10 coordinates
+        # inside the plot, at the top, right of the line (annotations on a log axis take log10 coordinates);
+        # the legend reserves its own rows above the plot, so the two never meet
         fig.add_annotation(x=np.log10(current_eps), y=1.0, yref="paper", text="current ε", showarrow=False,
-                           yanchor="bottom", font=dict(color=NEUTRAL))
+                           xanchor="left", yanchor="top", xshift=4, font=dict(color=NEUTRAL))
     fig.update_xaxes(type="log", title="nudging ε", exponentformat="power")
     fig.update_yaxes(type="log", title="relative error vs BPTT (float64)", exponentformat="power")
-    return base_layout(fig, height=420)
+    return legend_on_top(base_layout(fig, height=420))
 
 
 def adjoint_figure(time: np.ndarray, bptt_costate: State, echo_costate: State, coordinate: int = 0) -> go.Figure:

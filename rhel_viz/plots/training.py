@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rhel_viz.lab.train import StepRecord
-from rhel_viz.plots.style import BPTT, FORWARD, NEUTRAL, RHEL, TARGET, base_layout
+from rhel_viz.plots.style import BPTT, FORWARD, NEUTRAL, RHEL, TARGET, base_layout, log_ticks
 
 MAX_POINTS = 600  # curves are thinned to about this many points
 SMALL_GROUP = 4  # parameter groups up to this size are drawn entry by entry, larger ones as a norm
@@ -34,9 +34,9 @@ def loss_figure(history: Sequence[StepRecord]) -> go.Figure:
     fig = go.Figure()
     index = _thin(len(history))
     steps = np.array([history[i].step for i in index])
-    _method_lines(fig, steps, np.array([history[i].loss_rhel for i in index]),
-                  np.array([history[i].loss_bptt for i in index]), mode="lines")
-    fig.update_yaxes(type="log", title="loss")
+    rhel, bptt = np.array([history[i].loss_rhel for i in index]), np.array([history[i].loss_bptt for i in index])
+    _method_lines(fig, steps, rhel, bptt, mode="lines")
+    fig.update_yaxes(type="log", title="loss", **log_ticks(np.concatenate([rhel, bptt])))
     fig.update_xaxes(title="update")
     return base_layout(fig, "Loss: RHEL vs BPTT", height=320)
 
@@ -48,7 +48,7 @@ def cosine_figure(history: Sequence[StepRecord]) -> go.Figure:
     steps = np.array([history[i].step for i in index])
     misalignment = np.maximum(1.0 - np.array([history[i].cosine for i in index]), TINY)
     fig.add_scatter(x=steps, y=misalignment, mode="lines", name="1 − cos", line=dict(color=FORWARD, width=2))
-    fig.update_yaxes(type="log", title="1 − cosine", exponentformat="power")
+    fig.update_yaxes(type="log", title="1 − cosine", **log_ticks(misalignment))
     fig.update_xaxes(title="update")
     return base_layout(fig, "Gradient agreement per update", height=320)
 
@@ -79,9 +79,7 @@ def parameters_figure(snapshots: dict[str, Sequence[dict[str, np.ndarray]]]) -> 
                         legendgroup=label, line=dict(width=1.5, dash="dash", color=NEUTRAL))
     fig.update_xaxes(title="update")
     fig.update_yaxes(title="value")
-    fig = base_layout(fig, "Learned parameters (solid RHEL, dashed BPTT)", height=320)
-    fig.update_layout(legend=dict(orientation="v", x=1.02, y=1, yanchor="top"))
-    return fig
+    return base_layout(fig, "Learned parameters (solid RHEL, dashed BPTT)", height=320)
 
 
 def prediction_figure(result: dict[str, np.ndarray], classes: bool = False) -> go.Figure:
@@ -117,6 +115,4 @@ def springs_figure(result: dict[str, np.ndarray]) -> go.Figure:
     _method_lines(fig, time, positions[:, 1], result["positions_bptt"][:, 1], "mass 2", mode="lines")
     fig.update_xaxes(title="time t")
     fig.update_yaxes(title="position")
-    fig = base_layout(fig, "Trajectory with the learned springs", height=340)
-    fig.update_layout(margin=dict(t=100))  # room for the two-row legend above the plot
-    return fig
+    return base_layout(fig, "Trajectory with the learned springs", height=340)
