@@ -9,6 +9,13 @@ from rhel_viz.ui import cache, controls, figures, guards, shell, text
 
 shell.require_app_shell()
 
+
+def _summary(table, key: str) -> None:
+    st.dataframe(table, hide_index=True, key=key,
+                 column_config={name: st.column_config.NumberColumn(format="%.2f")
+                                for name in table.columns if name != plots.SUMMARY_MEASURE})
+
+
 st.title("Deep and long: RHEL in a stacked HSSM")
 text.markdown("deep_intro")
 
@@ -19,6 +26,7 @@ guards.warn_eps_roundoff(settings.dtype, settings.eps, asset="guard_float32_eps_
 st.caption(f"{agreement.depth} layers, N = {agreement.steps} steps, {settings.dtype}, ε = {settings.eps:.0e}; "
            f"loss {agreement.loss_rhel:.6g} (RHEL run) and {agreement.loss_bptt:.6g} (BPTT run).")
 figures.show(plots.agreement_figure(agreement.rows), "deep_agreement_chart")
+st.caption(text.asset_text(f"deep_groups_{settings.layer}.md"))  # what A, B, δ (c), α stand for
 with st.expander("Exact values"):
     st.dataframe(plots.agreement_table(agreement.rows), hide_index=True, key="deep_agreement_table",
                  column_config={"cosine": st.column_config.NumberColumn(format="%.8f"),
@@ -36,7 +44,7 @@ if live_on:
     left, right = st.columns(2)
     figures.show(plots.memory_figure(live.rows, "XLA peak memory (live)"), "deep_live_memory", left)
     figures.show(plots.time_figure(live.rows, "Gradient time (live)"), "deep_live_time", right)
-    st.dataframe(plots.summary_table({model: live.summary}), hide_index=True, key="deep_live_summary")
+    _summary(plots.summary_table({model: live.summary}), "deep_live_summary")
 
 st.markdown("**Benchmark, 1k to 50k steps** (`python -m rhel_viz bench scaling`, every configuration in a "
             "fresh process, median of warm runs)")
@@ -51,5 +59,5 @@ else:
     left, right = st.columns(2)
     figures.show(plots.memory_figure(rows, "XLA peak memory"), "deep_bench_memory", left)
     figures.show(plots.time_figure(rows, "Gradient time"), "deep_bench_time", right)
-    st.dataframe(plots.summary_table(report["summary"]), hide_index=True, key="deep_bench_summary")
+    _summary(plots.summary_table(report["summary"]), "deep_bench_summary")
 text.markdown("deep_memory")
