@@ -27,17 +27,18 @@ cols[0].metric("Cosine (all parameters)", f"{overall.cosine:.6f}")
 cols[1].metric("Relative error", f"{overall.rel_error:.2e}")
 cols[2].metric("Norm ratio RHEL / BPTT", f"{overall.norm_ratio:.6f}")
 cols[3].metric("Echo retrace error (ε = 0)", f"{result.retrace_error:.1e}")
-st.dataframe(plots.agreement_table(result.table), hide_index=True, key="agreement_table",
-             column_config={"cosine": st.column_config.NumberColumn(format="%.6f"),
-                            "norm ratio": st.column_config.NumberColumn(format="%.6f"),
-                            "relative error": st.column_config.NumberColumn(format="%.2e")})
 
+# the figures first (the first screen of a projector), then their numbers per group
 left, right = st.columns([3, 2])
 shared = (config, settings)  # what the result was computed from: figures are built once, for all sessions
 figures.show(cache.figure(plots.gradient_bars_figure, result.labels, result.rhel, result.bptt, key=shared),
              "bars", left)
 figures.show(cache.figure(plots.gradient_scatter_figure, result.labels, result.groups, result.rhel, result.bptt,
                           key=shared), "scatter", right)
+st.dataframe(plots.agreement_table(result.table), hide_index=True, key="agreement_table",
+             column_config={"cosine": st.column_config.NumberColumn(format="%.6f"),
+                            "norm ratio": st.column_config.NumberColumn(format="%.6f"),
+                            "relative error": st.column_config.NumberColumn(format="%.2e")})
 
 st.subheader("Input gradients over time")
 channel = controls.input_channel(result)
