@@ -246,8 +246,9 @@ def _metrics(state: TrainState) -> None:
     last = state.history[-1] if state.history else None
     columns = st.columns(5)
     columns[0].metric("Updates", state.step)
-    columns[1].metric("Loss (RHEL)", f"{last.loss_rhel:.4g}" if last else "–")
-    columns[2].metric("Loss (BPTT)", f"{last.loss_bptt:.4g}" if last else "–")
+    # three digits: "1.23e-07" fits a fifth of the page at 1280 px with the sidebar open; four were cut off
+    columns[1].metric("Loss (RHEL)", f"{last.loss_rhel:.3g}" if last else "–")
+    columns[2].metric("Loss (BPTT)", f"{last.loss_bptt:.3g}" if last else "–")
     gap = state.max_relative_loss_gap
     columns[3].metric("Max relative loss gap", f"{gap:.1e}" if last else "–",
                       help="max over updates of |L_RHEL − L_BPTT| / L_BPTT")
