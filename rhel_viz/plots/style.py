@@ -32,6 +32,7 @@ PRESENT_MIN_TEXT = 18  # no text of a presented figure is smaller
 PRESENT_TEXT_SCALE = PRESENT_FONT_SIZE / FONT_SIZE  # sizes a figure sets itself grow by this much
 PRESENT_HEIGHT_SCALE = 1.2  # larger text takes room from the plot: give some back (not to animations)
 PRESENT_LINE_SCALE = 1.8
+PRESENT_MAX_LINE_GAIN = 3.0  # px at most added to a line (thick ones, e.g. stiff springs, stay in proportion)
 PRESENT_MIN_LINE_WIDTH = 2.0
 PRESENT_MARKER_SCALE = 1.4
 
@@ -225,8 +226,8 @@ def _thicken(trace, in_frame: bool) -> None:
     if trace.type not in ("scatter", "scattergl"):
         return
     if trace.line is not None and (trace.line.width is not None or not in_frame):
-        trace.line.width = max((trace.line.width or PRESENT_MIN_LINE_WIDTH) * PRESENT_LINE_SCALE,
-                               PRESENT_MIN_LINE_WIDTH)
+        width = trace.line.width or PRESENT_MIN_LINE_WIDTH
+        trace.line.width = max(min(width * PRESENT_LINE_SCALE, width + PRESENT_MAX_LINE_GAIN), PRESENT_MIN_LINE_WIDTH)
     size = trace.marker.size if trace.marker is not None else None
     if isinstance(size, int | float):
         trace.marker.size = size * PRESENT_MARKER_SCALE

@@ -100,7 +100,7 @@ def test_presentation_sets_every_text_of_a_figure_to_at_least_the_minimum():
 
 def test_presentation_thickens_lines_but_a_frame_keeps_the_width_it_does_not_set():
     big = style.presentation(_a_bit_of_everything())
-    assert big.data[0].line.width == 5 * style.PRESENT_LINE_SCALE
+    assert big.data[0].line.width == 5 + style.PRESENT_MAX_LINE_GAIN  # 1.8 times, but at most 3 px more
     assert big.data[1].line.width == style.PRESENT_MIN_LINE_WIDTH * style.PRESENT_LINE_SCALE  # default width 2
     assert big.frames[0].data[0].line.width is None  # a colour change only: the trace's width stays
     assert big.frames[0].data[1].line.width == style.PRESENT_MIN_LINE_WIDTH
