@@ -11,9 +11,7 @@ shell.require_app_shell()
 
 
 def _summary(table, key: str) -> None:
-    st.dataframe(table, hide_index=True, key=key,
-                 column_config={name: st.column_config.NumberColumn(format="%.2f")
-                                for name in table.columns if name != plots.SUMMARY_MEASURE})
+    figures.table(table, key, {name: ".2f" for name in table.columns if name != plots.SUMMARY_MEASURE})
 
 
 st.title("Deep and long: RHEL in a stacked HSSM")
@@ -28,9 +26,8 @@ st.caption(f"{agreement.depth} layers, N = {agreement.steps} steps, {settings.dt
 figures.show(plots.agreement_figure(agreement.rows), "deep_agreement_chart")
 st.caption(text.asset_text(f"deep_groups_{settings.layer}.md"))  # what A, B, δ (c), α stand for
 with st.expander("Exact values"):
-    st.dataframe(plots.agreement_table(agreement.rows), hide_index=True, key="deep_agreement_table",
-                 column_config={"cosine": st.column_config.NumberColumn(format="%.8f"),
-                                "norm ratio": st.column_config.NumberColumn(format="%.8f")})
+    figures.table(plots.agreement_table(agreement.rows), "deep_agreement_table",
+                  {"cosine": ".8f", "norm ratio": ".8f"})
 text.markdown("deep_agreement")
 
 st.subheader("Memory and time against sequence length")

@@ -35,10 +35,8 @@ figures.show(cache.figure(plots.gradient_bars_figure, result.labels, result.rhel
              "bars", left)
 figures.show(cache.figure(plots.gradient_scatter_figure, result.labels, result.groups, result.rhel, result.bptt,
                           key=shared), "scatter", right)
-st.dataframe(plots.agreement_table(result.table), hide_index=True, key="agreement_table",
-             column_config={"cosine": st.column_config.NumberColumn(format="%.6f"),
-                            "norm ratio": st.column_config.NumberColumn(format="%.6f"),
-                            "relative error": st.column_config.NumberColumn(format="%.2e")})
+figures.table(plots.agreement_table(result.table), "agreement_table",
+              {"cosine": ".6f", "norm ratio": ".6f", "relative error": ".2e"})
 
 st.subheader("Input gradients over time")
 channel = controls.input_channel(result)
