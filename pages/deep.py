@@ -35,7 +35,8 @@ model = st.selectbox("Model", MODELS, format_func=plots.MODEL_LABELS.get, key="d
 live_on = st.toggle(f"Measure live on this server: N = {', '.join(map(str, LIVE_SEQ_LENS))}, float32, ε = 0.1",
                     key="deep_live", bind="query-params",
                     help="compiles and times every method at each length once per server (seconds for the HRU "
-                    "layer, about half a minute for the HSSM), then cached")
+                    "layer, a minute or more for the HSSM on two cores, step by step so that other visitors' work goes "
+                    "in between), then cached")
 if live_on:
     live = cache.live_scaling(model)
     left, right = st.columns(2)
