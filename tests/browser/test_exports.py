@@ -38,8 +38,13 @@ def test_cli_export_writes_valid_files(tmp_path):
     assert html.count('"traces":') > 10 and len(html) > 1_000_000  # plotly.js and the frames, inlined
 
 
+#: Chromium processes of this test process that are not the pool's (the Playwright browser the other browser
+#: tests share, when they ran first): set by the ``pool`` fixture before the pool starts anything.
+_OTHERS: set[int] = set()
+
+
 def _chromium_processes() -> list[int]:
-    """Chromium processes started by this test process (children, grandchildren, ...)."""
+    """Chromium processes started by this test process (children, grandchildren, ...), less :data:`_OTHERS`."""
     parents = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -58,7 +63,7 @@ def _chromium_processes() -> list[int]:
             if walk == os.getpid():
                 ours.add(pid)
                 break
-    return sorted(pid for pid in ours if parents[pid][1])
+    return sorted(pid for pid in ours if parents[pid][1] and pid not in _OTHERS)
 
 
 def _figures() -> list[go.Figure]:
@@ -77,6 +82,8 @@ def _wait_for_no_chromium(timeout: float = 10.0) -> list[int]:
 def pool():
     if not os.path.exists(CHROMIUM):
         pytest.fail("browser tests need Debian's Chromium at /usr/bin/chromium (make test installs it as root)")
+    _OTHERS.clear()
+    _OTHERS.update(_chromium_processes())
     pool = RenderPool(idle_close_s=None)
     yield pool
     pool.close()
