@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from benchmarks.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, wait_for_run
+from collections.abc import Iterator
+
+from benchmarks.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, start_app, stop_app, wait_for_run
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "assert_does_not_happen", "assert_page_healthy", "compiled_versions",
-           "wait_for_run"]
+           "served_app", "wait_for_run"]
+
+
+def served_app(log_name: str) -> Iterator[str]:
+    """For a fixture to ``yield from``: a running app server's base URL, its log in .pytest_cache/<log_name>,
+    stopped afterwards."""
+    (ROOT / ".pytest_cache").mkdir(exist_ok=True)
+    proc, base = start_app(log_path=ROOT / ".pytest_cache" / log_name)
+    try:
+        yield base
+    finally:
+        stop_app(proc)
 
 
 def assert_page_healthy(page) -> None:

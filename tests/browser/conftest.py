@@ -12,8 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from benchmarks.appserver import start_app, stop_app
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, ROOT
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, served_app
 
 THEMES = ("light", "dark")
 
@@ -21,12 +20,7 @@ THEMES = ("light", "dark")
 @pytest.fixture(scope="session")
 def app_server() -> Iterator[str]:
     """The running app (one server for the session); its base URL."""
-    (ROOT / ".pytest_cache").mkdir(exist_ok=True)
-    proc, base = start_app(log_path=ROOT / ".pytest_cache" / "streamlit-browser.log")
-    try:
-        yield base
-    finally:
-        stop_app(proc)
+    yield from served_app("streamlit-browser.log")
 
 
 @pytest.fixture(scope="session")

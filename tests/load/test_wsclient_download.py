@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from benchmarks.appserver import ROOT, start_app, stop_app
 from benchmarks.wsclient import DownloadError, StreamlitSession
+from tests.helpers import served_app
 
 FIGURE = "echo_energy"  # one figure's Export popover on /echo
 DIVERGING = "train_task=signal&train_optimiser=sgd&train_lr_signal=10.0"  # the loss blows up within a few updates
@@ -17,12 +17,7 @@ DIVERGING = "train_task=signal&train_optimiser=sgd&train_lr_signal=10.0"  # the 
 
 @pytest.fixture(scope="module")
 def app_url() -> Iterator[str]:
-    (ROOT / ".pytest_cache").mkdir(exist_ok=True)
-    proc, base = start_app(log_path=ROOT / ".pytest_cache" / "streamlit-wsclient.log")
-    try:
-        yield base
-    finally:
-        stop_app(proc)
+    yield from served_app("streamlit-wsclient.log")
 
 
 def _run(coroutine):
