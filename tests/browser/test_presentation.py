@@ -6,8 +6,9 @@
   off; the page's key figure lies within the first screen.
 * The default view at 1280x720: no figure's title or annotation overlaps its legend, and no metric value
   is cut off.
-* On every load: no 404 in the console except Streamlit's own probe for the server's base path, which
-  it makes whenever a sub-page is the first URL opened (see ``STREAMLIT_PROBES``).
+* On every load, each page opened first at its own URL: no 404, in the network or the console (Streamlit's
+  frontend would probe ``/echo/_stcore/health`` first; :mod:`rhel_viz.ui.server` tells it where the
+  server is).
 
 One page load per page and view; every check of that view runs on it.
 """
@@ -31,12 +32,6 @@ PAGES = {
     "training": ("/training", ".st-key-train_loss_chart [data-testid='stPlotlyChart']"),
     "deep": ("/deep", ".st-key-deep_agreement_chart [data-testid='stPlotlyChart']"),
 }
-#: Streamlit finds the server's base path by probing: opened at ``/echo``, its frontend first asks
-#: ``/echo/_stcore/health`` and ``/echo/_stcore/host-config`` (the page's path might be a base path),
-#: which its server answers 404 on purpose, then ``/_stcore/...``. Both come from Streamlit alone
-#: (frontend ``getPossibleBaseUris`` and the server's ``_RESERVED_STATIC_PATH_SUFFIXES``); no setting
-#: avoids them, and nothing else may 404.
-STREAMLIT_PROBES = ("_stcore/health", "_stcore/host-config")
 
 # Every visible <text> of every Plotly figure: (figure index, class of the text's group, font px, text).
 PLOTLY_TEXTS = r"""() => {
@@ -112,11 +107,9 @@ def _open(page, base: str, name: str, present: bool):
     return page
 
 
-def _assert_no_404_but_streamlit_probes(page, base: str, name: str) -> None:
-    path = PAGES[name][0].split("?")[0].strip("/")
-    allowed = {f"{base}/{path}/{probe}" for probe in STREAMLIT_PROBES} if path else set()
-    assert set(page.not_found) <= allowed, f"404s: {page.not_found}"
-    assert set(page.console_404) <= allowed, f"404s in the console: {page.console_404}"
+def _assert_no_404(page) -> None:
+    assert page.not_found == [], f"404s: {page.not_found}"
+    assert page.console_404 == [], f"404s in the console: {page.console_404}"
 
 
 def _assert_no_overlaps(page) -> None:
@@ -147,7 +140,7 @@ def test_presentation_mode_is_projector_ready(app_url, page, name):
         assert row_px >= 1.75 * MIN_PX, f"table rows {row_px:.0f} px high"
     _assert_metrics_whole(page, MIN_PX)
     _assert_no_overlaps(page)
-    _assert_no_404_but_streamlit_probes(page, app_url, name)
+    _assert_no_404(page)
     box = page.key_box
     top, bottom = box["y"], box["y"] + box["height"]
     assert top >= 0 and bottom <= FULL_HD["height"], f"the key figure spans y = {top:.0f}..{bottom:.0f} px"
@@ -160,4 +153,4 @@ def test_default_view_has_no_overlaps_cut_off_metrics_or_404s(light_app_url, pag
     assert_page_healthy(page)
     _assert_no_overlaps(page)
     _assert_metrics_whole(page)
-    _assert_no_404_but_streamlit_probes(page, light_app_url, name)
+    _assert_no_404(page)
