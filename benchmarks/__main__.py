@@ -12,6 +12,7 @@ from typing import Any
 import jax
 
 from benchmarks import bench
+from rhel_viz.lab import compile_cache
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,6 +22,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     jax.config.update("jax_enable_x64", True)  # the benchmarks compare float32 and float64 runs
+    # As the app and the command line: compiled programs load from disk when an earlier run made them, so an
+    # in-process "warm-up/compile" figure may be a load from disk (said on stderr). The first-load figure of
+    # `interactive` comes from a fresh process without the cache. RHEL_VIZ_COMPILE_CACHE=off: no cache at all.
+    folder = compile_cache.configure()
+    sys.stderr.write(f"compile cache: {folder or 'off'}\n")
     unknown = sorted(set(args.names) - set(bench.BENCHMARKS))
     if unknown:
         sys.stderr.write(f"python -m benchmarks: error: unknown benchmark {unknown}; "

@@ -20,7 +20,7 @@ from rhel_viz.core.integrators import integrator_named
 from rhel_viz.core.metrics import agreement
 from rhel_viz.core.problem import gradients
 from rhel_viz.core.rhel import RHEL, echo_retrace_error, rhel_trace
-from rhel_viz.lab import guards
+from rhel_viz.lab import compile_cache, guards
 from rhel_viz.lab.gradient_lab import GradientLabSettings
 from rhel_viz.lab.problems import ProblemConfig, build_problem
 from rhel_viz.lab.rules import InvalidInput, OneOf, Range, Rule, default_of, parser_type, rules_of
@@ -175,6 +175,7 @@ def _print_table(report: dict[str, Any]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     jax.config.update("jax_enable_x64", True)  # --dtype float64 must mean float64
+    compile_cache.configure()  # programs compiled by an earlier run (or the app) load from disk
     if args.command == "check":
         try:
             config = ProblemConfig(system=args.system, loss=args.loss, steps=args.steps, step_size=args.step_size,

@@ -9,6 +9,7 @@ from pathlib import Path
 import jax
 import streamlit as st
 
+from rhel_viz.lab import compile_cache
 from rhel_viz.lab.rules import InvalidInput
 from rhel_viz.ui import guards, slots, urlstate
 from rhel_viz.ui.slots import run_slot
@@ -16,30 +17,17 @@ from rhel_viz.ui.streamlit_internals import leave_pages_directory_mode
 
 #: Set by the load benchmark (benchmarks/loadtest.py): the file where every page run's server-side time goes.
 RUN_LOG_ENV = "RHEL_VIZ_RUN_LOG"
-#: Where the app keeps compiled programs between server starts and after a memory release
-#: (:mod:`rhel_viz.lab.memory`), unless ``JAX_COMPILATION_CACHE_DIR`` names another folder.
-COMPILE_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "rhel-viz" / "jax"
-COMPILE_CACHE_MAX_BYTES = 2 * 1024**3  # least recently used entries go beyond this
 
 
 def configure_jax() -> None:
-    """float64 on (the pages offer float32 and float64 side by side) and JAX's persistent compilation cache.
+    """float64 on (the pages offer float32 and float64 side by side) and JAX's persistent compilation cache
+    (:mod:`rhel_viz.lab.compile_cache`: ``RHEL_VIZ_COMPILE_CACHE`` moves it or turns it off).
 
-    With the cache, a program compiled once (by any server process on this machine) loads from disk in a
-    fraction of a second; that also makes releasing compiled programs under the memory ceiling cheap. Takes
-    effect before the process compiles anything; settings from the environment win.
+    Takes effect before the process compiles anything.
     """
     jax.config.update("jax_enable_x64", True)
     slots.start_compute_workers()  # JAX starts in a compute worker: XLA's threads run at its lower priority
-    if jax.config.jax_compilation_cache_dir is None:
-        try:
-            COMPILE_CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            return  # a read-only home: no persistent cache, everything still works
-        jax.config.update("jax_compilation_cache_dir", str(COMPILE_CACHE_DIR))
-        jax.config.update("jax_compilation_cache_max_size", COMPILE_CACHE_MAX_BYTES)
-        if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:
-            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    compile_cache.configure()
 
 
 def require_app_shell() -> None:
