@@ -35,4 +35,5 @@ else:  # the server, importing this file (`streamlit run app.py`, or uvicorn app
     from rhel_viz.ui import server
 
     # Written out as ``st.App(...)``: that is how `streamlit run` recognises an ASGI app in a script.
-    app = st.App(__file__, routes=server.page_routes(url_path for _, _, _, url_path in PAGE_TABLE))
+    app = st.App(__file__, routes=server.page_routes(url_path for _, _, _, url_path in PAGE_TABLE),
+                 lifespan=server.lifespan)  # starts the background warm-up (rhel_viz/ui/warmup.py)

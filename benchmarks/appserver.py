@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from rhel_viz.ui.shell import RUN_LOG_ENV  # the app appends "url_path seconds" per page run to the file it names
+from rhel_viz.ui.warmup import WARMUP_ENV
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "RUN_LOG_ENV", "free_port", "start_app", "stop_app", "wait_for_run"]
 
@@ -32,7 +33,8 @@ def start_app(log_path: Path | None = None, timeout_s: float = 90,
               env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     """``streamlit run app.py`` on a free loopback port; returns (process, base URL) once healthy.
 
-    ``env``: extra environment variables for the server (e.g. the load benchmark's run log). The theme is
+    ``env``: extra environment variables for the server (e.g. the load benchmark's run log; the warm-up is off
+    unless it sets ``RHEL_VIZ_WARMUP``). The theme is
     the browser's (the viewer's light/dark preference, the menu, or ``?embed_options=dark_theme``), not the
     server's: ``.streamlit/config.toml`` defines both a light and a dark theme.
     """
@@ -40,8 +42,11 @@ def start_app(log_path: Path | None = None, timeout_s: float = 90,
     log = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, **env} if env else None)
+    # No background warm-up unless asked for (env RHEL_VIZ_WARMUP=on): the tests and benchmarks measure
+    # compiling and loading as a visitor meets it, and a warm-up would take the second core meanwhile.
+    environment = {**os.environ, **(env or {})}
+    environment.setdefault(WARMUP_ENV, "off")
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=environment)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout_s
     while time.time() < deadline:

@@ -10,11 +10,11 @@ __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "ROOT", "assert_does_not_happen", "asser
            "served_app", "wait_for_run"]
 
 
-def served_app(log_name: str) -> Iterator[str]:
+def served_app(log_name: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """For a fixture to ``yield from``: a running app server's base URL, its log in .pytest_cache/<log_name>,
-    stopped afterwards."""
+    stopped afterwards. ``env``: extra environment variables for the server."""
     (ROOT / ".pytest_cache").mkdir(exist_ok=True)
-    proc, base = start_app(log_path=ROOT / ".pytest_cache" / log_name)
+    proc, base = start_app(log_path=ROOT / ".pytest_cache" / log_name, env=env)
     try:
         yield base
     finally:

@@ -3,7 +3,8 @@ jax arrays; ``st.cache_data`` pickles them)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import astuple, replace
 from functools import partial
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from rhel_viz.lab import deep, guards, runs, scaling
+from rhel_viz.lab import costs, deep, guards, runs, scaling
 from rhel_viz.lab.echo import EchoView, echo_view_cost, run_echo_view
 from rhel_viz.lab.gradient_lab import (
     EpsSweep,
@@ -55,6 +56,19 @@ def stability(config: ProblemConfig) -> guards.Stability:
     return runs.problem_stability(config)
 
 
+@contextmanager
+def preparing(cost: costs.Cost) -> Iterator[None]:
+    """Say "preparing…" while the body runs, when it must compile a program nobody compiled in this process
+    yet (the background warm-up, :mod:`rhel_viz.ui.warmup`, had not reached it): the visitor waits seconds
+    and sees why, instead of a page that hangs silently. Silent when the program is compiled."""
+    if cost.program in costs.COMPILED:
+        yield
+        return
+    with st.spinner(f"Preparing this setting: compiling it for the first time on this server (about "
+                    f"{max(1.0, cost.compile_s):.0f} s, once)…", show_time=True):
+        yield
+
+
 def owner() -> str:
     """Who asks: this browser session's id (the compute ledger's and the export pool's owner), or "local"
     outside a script run."""
@@ -63,7 +77,8 @@ def owner() -> str:
 
 def gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> GradientLabResult:
     """RHEL against BPTT on one problem (:func:`~rhel_viz.lab.gradient_lab.run_gradient_lab`), shared by sessions."""
-    with slots.off_page_slot():  # waiting for another session's run of the same key holds no page slot
+    # waiting for another session's run of the same key holds no page slot
+    with slots.off_page_slot(), preparing(gradient_lab_cost(config, settings)):
         return _gradient_lab(config, settings, _owner=owner())
 
 
@@ -74,11 +89,11 @@ def _gradient_lab(config: ProblemConfig, settings: GradientLabSettings, _owner: 
 
 def eps_sweep(config: ProblemConfig, settings: GradientLabSettings) -> EpsSweep:
     """The sweep ignores ``settings.eps``, so moving the eps slider reuses the cached sweep (one eps for all)."""
-    with slots.off_page_slot():
+    with slots.off_page_slot(), preparing(eps_sweep_cost(config, settings)):
         return _eps_sweep(config, replace(settings, eps=runs.DEFAULT_EPS), _owner=owner())
 
 
-@st.cache_data(max_entries=32, ttl=TTL_S, show_spinner="Sweeping ε (compiles once per system and length)…",
+@st.cache_data(max_entries=32, ttl=TTL_S, show_spinner="Sweeping ε…",
                hash_funcs=_HASH)
 def _eps_sweep(config: ProblemConfig, settings: GradientLabSettings, _owner: str) -> EpsSweep:
     return slots.compute(eps_sweep_cost(config, settings), _owner, run_eps_sweep, config, settings)
@@ -86,11 +101,11 @@ def _eps_sweep(config: ProblemConfig, settings: GradientLabSettings, _owner: str
 
 def echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str) -> EchoView:
     """The Echo page's numbers: forward run, three echoes, energies, retrace error."""
-    with slots.off_page_slot():
+    with slots.off_page_slot(), preparing(echo_view_cost(config, integrator)):
         return _echo_view(config, eps, damping, integrator, _owner=owner())
 
 
-@st.cache_data(max_entries=32, ttl=TTL_S, show_spinner="Running forward and echoes...", hash_funcs=_HASH)
+@st.cache_data(max_entries=32, ttl=TTL_S, show_spinner=False, hash_funcs=_HASH)
 def _echo_view(config: ProblemConfig, eps: float, damping: float, integrator: str, _owner: str) -> EchoView:
     return slots.compute(echo_view_cost(config, integrator), _owner, run_echo_view, config, eps, damping, integrator)
 
@@ -100,13 +115,11 @@ def _echo_view(config: ProblemConfig, eps: float, damping: float, integrator: st
 
 def layer_agreement(settings: deep.AgreementSettings) -> deep.LayerAgreement:
     """Per-layer cosine and norm ratio of RHEL against BPTT in a 4-layer HSSM."""
-    with slots.off_page_slot():
+    with slots.off_page_slot(), preparing(deep.agreement_cost(settings)):
         return _layer_agreement(settings, _owner=owner())
 
 
-@st.cache_data(max_entries=32, ttl=TTL_S,
-               show_spinner="Running the HSSM with RHEL and with BPTT (compiles once per model)…",
-               hash_funcs={deep.AgreementSettings: astuple})
+@st.cache_data(max_entries=32, ttl=TTL_S, show_spinner=False, hash_funcs={deep.AgreementSettings: astuple})
 def _layer_agreement(settings: deep.AgreementSettings, _owner: str) -> deep.LayerAgreement:
     return slots.compute(deep.agreement_cost(settings), _owner, deep.run_layer_agreement, settings)
 

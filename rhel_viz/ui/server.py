@@ -1,5 +1,5 @@
 """The app's web server: Streamlit's own (``st.App``), plus one route per sub-page so that a page opened
-first at its own URL (``/echo``) loads without a 404.
+first at its own URL (``/echo``) loads without a 404, and a :func:`lifespan` that starts the warm-up.
 
 Streamlit's frontend does not know where its server lives. Opened at ``/echo``, it probes
 ``/echo/_stcore/health`` and ``/echo/_stcore/host-config`` first (``/echo`` might be a base path), which
@@ -14,16 +14,18 @@ Nothing a visitor sends reaches the added line; the file is Streamlit's, read on
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import BaseRoute, Route
 
-__all__ = ["BACKEND_BASE_URL_SCRIPT", "LAST_SEGMENT", "page_html", "page_routes"]
+__all__ = ["BACKEND_BASE_URL_SCRIPT", "LAST_SEGMENT", "lifespan", "page_html", "page_routes"]
 
 #: A URL path's last segment (and a trailing slash): what the page's path adds to the server's.
 LAST_SEGMENT = r"[^/]*/?$"
@@ -56,3 +58,17 @@ def page_routes(url_paths: Iterable[str], base_url_path: str | None = None) -> l
     return [Route(f"{prefix}/{path.strip('/')}", _serve_page, methods=["GET", "HEAD"])
             for path in url_paths if path.strip("/")]
 
+
+
+@asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[None]:
+    """Server start: JAX configured as the pages need it, then the background warm-up
+    (:mod:`rhel_viz.ui.warmup`); server stop: the warm-up is asked to stop."""
+    from rhel_viz.ui import shell, warmup  # JAX and the lab: only the server process needs them
+
+    shell.configure_jax()
+    warmup.start()
+    try:
+        yield
+    finally:
+        warmup.stop()

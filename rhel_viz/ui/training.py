@@ -31,7 +31,7 @@ from rhel_viz.lab.train import (
 from rhel_viz.plots import training as figures
 from rhel_viz.ui import figures as shown
 from rhel_viz.ui import guards, linknotes, params, slots
-from rhel_viz.ui.cache import owner
+from rhel_viz.ui.cache import owner, preparing
 from rhel_viz.ui.controls import SYSTEM_LABELS, format_eps
 from rhel_viz.ui.params import LEARNING_RATES, MAX_SAMPLE
 
@@ -216,7 +216,7 @@ def _draw_live_body(choices: Choices, sample: int) -> None:
     # so the page answers quickly.
     in_full_run = st.session_state.pop(FULL_RUN_KEY, False)
     if st.session_state.get(RUNNING_KEY, False) and not state.error and not in_full_run:
-        with st.spinner("Training (the first update compiles)…" if state.step == 0 else None):
+        with preparing(training_cost(state)):  # says so while the first update of a setting compiles
             _advance(state, choices.hyper)
     st.session_state[LIVE_RUNS_KEY] = st.session_state.get(LIVE_RUNS_KEY, 0) + 1
     refused = st.session_state.pop(REFUSED_KEY, None)
