@@ -257,3 +257,13 @@ def test_figure_module_does_not_import_streamlit():
     assert "st" not in vars(plots) and "streamlit" not in vars(plots)
     source = open(plots.__file__, encoding="utf-8").read()
     assert "import streamlit" not in source
+
+
+def test_every_echo_figure_draws_ticks_axis_titles_and_legends_in_the_theme_text_colour(springs_view):
+    """Axis titles set after :func:`~rhel_viz.plots.style.base_layout` as a plain string would drop it."""
+    for builder in (plots.animation_figure, plots.trajectories_figure, plots.phase_portraits_figure,
+                    plots.energy_figure):
+        fig = builder(springs_view)
+        assert fig.layout.legend.font.color == style.THEME_TEXT, builder.__name__
+        for axis in [*fig.select_xaxes(), *fig.select_yaxes()]:
+            assert axis.tickfont.color == axis.title.font.color == style.THEME_TEXT, (builder.__name__, axis)
