@@ -15,6 +15,12 @@ TARGET = "#8E7DBE"  # the loss target
 RHEL = "#1B998B"
 BPTT = "#2F6FDE"
 NEUTRAL = "#8a94a8"  # guides, walls, grid-like marks
+# Streamlit's Plotly theme draws tick labels and axis titles in its gray70 on light (3.7:1 on white, under
+# WCAG AA's 4.5:1 for text). Its frontend replaces placeholder colours anywhere in a figure by theme colours
+# (streamlit.elements.lib.streamlit_plotly_theme): GRAY_90, "#000037", becomes gray90 (near black) on the
+# light theme and gray10 (near white) on the dark one, the colour of its legends. Outside Streamlit (the
+# exported files, on white) it stays this near-black navy.
+THEME_TEXT = "#000037"
 
 FONT_SIZE = 14
 TITLE_FONT_SIZE = 16  # Streamlit's theme draws titles at 16 px; set here too, so the legend can sit below it
@@ -40,6 +46,9 @@ PRESENT_MARKER_SCALE = 1.4
 def base_layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.Figure:
     """Transparent background (inherits the Streamlit theme), readable fonts, legend on top.
 
+    Texts in :data:`THEME_TEXT`, which Streamlit draws in its strongest text colour of the viewer's theme:
+    tick labels, axis titles, legends and subplot titles reach WCAG AA's 4.5:1 on light and on dark.
+
     With a title, the title sits at the top of the figure and the legend right below it
     (:func:`legend_on_top`): both reserve their room above the plot, so they never overlap each other or
     the plot, however many rows the legend wraps into. Without one, the legend sits right above the plot
@@ -51,7 +60,8 @@ def base_layout(fig: go.Figure, title: str | None = None, height: int = 360) -> 
         margin=dict(l=50, r=20, t=20, b=40),
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
-        font=dict(size=FONT_SIZE),
+        font=dict(size=FONT_SIZE, color=THEME_TEXT),
+        legend=dict(font=dict(color=THEME_TEXT), title=dict(font=dict(color=THEME_TEXT))),
         uirevision="keep",
         modebar=MODEBAR,
     )
@@ -62,8 +72,10 @@ def base_layout(fig: go.Figure, title: str | None = None, height: int = 360) -> 
         legend_on_top(fig)
     else:
         fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0))
-    fig.update_xaxes(gridcolor="rgba(128,128,128,0.25)", zerolinecolor="rgba(128,128,128,0.4)")
-    fig.update_yaxes(gridcolor="rgba(128,128,128,0.25)", zerolinecolor="rgba(128,128,128,0.4)")
+    axis_style = dict(gridcolor="rgba(128,128,128,0.25)", zerolinecolor="rgba(128,128,128,0.4)",
+                      tickfont=dict(color=THEME_TEXT), title=dict(font=dict(color=THEME_TEXT)))
+    fig.update_xaxes(**axis_style)
+    fig.update_yaxes(**axis_style)
     for axis in _axes(fig):
         if axis.type == "log" and axis.exponentformat is None:
             axis.exponentformat = "power"  # 10⁻⁵ everywhere, never SI prefixes ("10µ", "100p") mixed with powers

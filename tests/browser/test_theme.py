@@ -9,9 +9,17 @@ from tests.helpers import assert_page_healthy, wait_for_run
 FIGURE_PAGE = "/gradients?steps=50"  # six Plotly figures: titles, legends, ticks, annotations
 #: WCAG's contrast floor for large text and for graphics (1.4.11). Streamlit's own Plotly theme draws tick
 #: labels and axis titles in its gray70 on light (3.7:1 on white) and gray30 on dark (above 7:1); legends and
-#: titles in its strongest text colours. The lab's annotations in style.NEUTRAL reach 3.05:1 on white and
-#: 5.9:1 on dark. A hard-coded dark text on the dark theme (or light on light) is near 1:1.
+#: titles in its strongest text colours. The lab's figures draw ticks, axis titles and legends in
+#: style.THEME_TEXT, Streamlit's strongest text colour in either theme (AA, tested below). The lab's
+#: annotations in style.NEUTRAL reach 3.05:1 on white and 5.9:1 on dark. A hard-coded dark text on the dark
+#: theme (or light on light) is near 1:1.
 MIN_CONTRAST = 3.0
+#: WCAG 1.4.3 (AA) for normal-size text: what tick labels, axis titles and legends must reach.
+AA_TEXT_CONTRAST = 4.5
+#: Plotly's tick labels, axis titles (``xtitle``, ``y3title``, ...) and legend entries.
+_AXIS_AND_LEGEND_TEXT = ", ".join(f".js-plotly-plot .main-svg {selector}" for selector in (
+    ".xtick text", ".ytick text", "text[class^='x'][class$='title']", "text[class^='y'][class$='title']",
+    "text.legendtext"))
 _PLOTLY_TEXTS = """elements => elements
     .filter(e => e.textContent.trim() && e.getBBox().width > 0)
     .map(e => [e.textContent.trim().slice(0, 40), getComputedStyle(e).fill, getComputedStyle(e).fillOpacity,
@@ -80,3 +88,30 @@ def test_plotly_text_contrasts_with_the_background(app_url, page):
         if ratio < MIN_CONTRAST:
             weak.append((label, cls, fill, round(ratio, 2)))
     assert not weak, f"{page.theme}: texts too faint on {background}: {weak}"
+
+
+def _text_kind(cls: str) -> str:
+    """"tick", "axis title" or "legend", from the class of a Plotly text (or of its group)."""
+    if cls.endswith("tick"):
+        return "tick"
+    return "legend" if cls == "legendtext" else "axis title"
+
+
+def test_tick_labels_axis_titles_and_legends_reach_aa_contrast(app_url, page):
+    """The computed fill of every tick label, axis title and legend entry, over the app's background, reaches
+    WCAG AA's 4.5:1 in both themes, on the figure page and on the Echo page (its animation). Streamlit's own
+    Plotly theme draws ticks and axis titles at 3.7:1 on white."""
+    for path in (FIGURE_PAGE, "/echo?steps=50"):
+        _open(page, app_url + path)
+        assert theme_of(page) == page.theme
+        background = app_background(page)
+        texts = page.locator(_AXIS_AND_LEGEND_TEXT).evaluate_all(_PLOTLY_TEXTS)
+        weakest: dict[str, tuple] = {}
+        for label, fill, opacity, cls in texts:
+            colour, alpha = parse(fill)
+            ratio = contrast(over(colour, alpha * float(opacity), background), background)
+            kind = _text_kind(cls)
+            weakest[kind] = min(weakest.get(kind, (21.0,)), (round(ratio, 2), label, fill))
+        assert set(weakest) == {"tick", "axis title", "legend"} and len(texts) > 20, (path, texts)
+        assert all(ratio >= AA_TEXT_CONTRAST for ratio, *_ in weakest.values()), (page.theme, path, background,
+                                                                                   weakest)

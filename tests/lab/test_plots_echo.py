@@ -30,7 +30,7 @@ def linear_view() -> EchoView:
 
 @pytest.fixture(scope="module")
 def symmetry_view() -> EchoView:
-    """The "Symmetry breaking with eps" preset: eps = 0.1 on the masses and springs, N = 200."""
+    """The "Symmetry breaking with eps" preset: eps = 0.1 on the masses and springs, N = 50."""
     config, physics = scenarios.echo_config(load_presets()["Symmetry breaking with eps"].params)
     return run_echo_view(config, physics.eps, physics.damping, physics.integrator)
 
@@ -128,26 +128,29 @@ def test_phase_point_runs_forward_then_jumps_to_the_mirrored_state(springs_view)
 
 def test_symmetry_preset_draws_a_clear_split_and_states_k(symmetry_view):
     """With the preset's eps = 0.1 the split is still under 1 % of the motion; drawn magnified, the nudged
-    echoes stand clear of the free one: over the echo in the positions panel, and at the echo's end in the
-    phase portrait (where the q split of this run is near a node but the p split is largest)."""
+    echoes stand clear of the free one at the echo's end (t = 0): in the positions panel for each mass and
+    sign (its curves and the last frame's markers), and in the phase portrait's momenta."""
     view = symmetry_view
     k = plots.auto_magnification(view)
     assert k > 1 and plots.relative_split(view) < 0.01
     fig = plots.animation_figure(view)
     spec = json.loads(fig.to_json())
     layout = spec["layout"]
-    by_name = {trace["name"]: trace for trace in spec["data"]}
-    y_range = np.ptp(layout["yaxis3"]["range"])
+    by_name = {trace.name: trace for trace in fig.data}
+    q_range = np.ptp(layout["yaxis3"]["range"])  # the positions panel
     for i in (1, 2):
-        free = np.asarray(by_name[f"echo ε = 0, mass {i}: q(t)"]["y"], dtype=float)
+        free_curve = by_name[f"echo ε = 0, mass {i}: q(t)"]
+        assert free_curve.x[0] == 0  # forward time: the echo ends at t = 0
+        free = np.asarray(free_curve.y, dtype=float)
         for run in ("+", "−"):
             drawn = np.asarray(by_name[f"echo {run}ε, mass {i}: q(t) (drawn: split ×{plots.format_magnification(k)})"]
-                               ["y"], dtype=float)
-            assert np.max(np.abs(drawn - free)) >= CLEAR_SPLIT * y_range, (i, run)
-    end = _markers(spec, spec["frames"][-1], "phase")
-    p_range = np.ptp(layout["yaxis2"]["range"])
-    for run in ("plus", "minus"):
-        assert np.max(np.abs(end[run][1] - end["free"][1])) >= CLEAR_SPLIT * p_range, run
+                               .y, dtype=float)
+            assert abs(drawn[0] - free[0]) >= CLEAR_SPLIT * q_range, (i, run)
+    end = {panel: _markers(spec, spec["frames"][-1], panel) for panel in ("time", "phase")}
+    p_range = np.ptp(layout["yaxis2"]["range"])  # the phase portrait's momentum axis
+    for run in ("plus", "minus"):  # the last frame's markers: each mass's q apart, and the p of at least one
+        assert np.min(np.abs(end["time"][run][1] - end["time"]["free"][1])) >= CLEAR_SPLIT * q_range, run
+        assert np.max(np.abs(end["phase"][run][1] - end["phase"]["free"][1])) >= CLEAR_SPLIT * p_range, run
     stated = f"×{plots.format_magnification(k)}"
     assert any(stated in annotation["text"] for annotation in layout["annotations"])
     assert any(stated in (trace.get("name") or "") for trace in spec["data"] if trace.get("showlegend", True))
@@ -254,3 +257,13 @@ def test_figure_module_does_not_import_streamlit():
     assert "st" not in vars(plots) and "streamlit" not in vars(plots)
     source = open(plots.__file__, encoding="utf-8").read()
     assert "import streamlit" not in source
+
+
+def test_every_echo_figure_draws_ticks_axis_titles_and_legends_in_the_theme_text_colour(springs_view):
+    """Axis titles set after :func:`~rhel_viz.plots.style.base_layout` as a plain string would drop it."""
+    for builder in (plots.animation_figure, plots.trajectories_figure, plots.phase_portraits_figure,
+                    plots.energy_figure):
+        fig = builder(springs_view)
+        assert fig.layout.legend.font.color == style.THEME_TEXT, builder.__name__
+        for axis in [*fig.select_xaxes(), *fig.select_yaxes()]:
+            assert axis.tickfont.color == axis.title.font.color == style.THEME_TEXT, (builder.__name__, axis)

@@ -141,3 +141,25 @@ def test_log_axes_label_in_powers_of_ten():
         fig = _figures()[name]
         logs = [axis for axis in [*fig.select_xaxes(), *fig.select_yaxes()] if axis.type == "log"]
         assert logs and all(axis.exponentformat == "power" for axis in logs), name
+
+
+def test_theme_text_is_the_placeholder_streamlit_draws_in_its_strongest_text_colour():
+    """Streamlit's frontend swaps its GRAY_90 placeholder for gray90 (light) or gray10 (dark): an upgrade that
+    renames it would leave our texts near-black on the dark theme."""
+    from streamlit.elements.lib.streamlit_plotly_theme import GRAY_90
+
+    assert style.THEME_TEXT == GRAY_90
+
+
+@pytest.mark.parametrize("present", [False, True])
+@pytest.mark.parametrize("name", ["loss", "cosine", "agreement", "memory", "sweep", "bars"])
+def test_ticks_axis_titles_and_legends_are_in_the_theme_text_colour(name, present):
+    """Set on every axis (Streamlit's template sets tick and axis-title colours of its own, which a layout
+    font colour does not override) and kept by presentation mode; the browser measures the contrast
+    (tests/browser/test_theme.py)."""
+    fig = _figures()[name]
+    fig = style.presentation(fig) if present else fig
+    layout = fig.layout
+    assert layout.font.color == layout.legend.font.color == style.THEME_TEXT
+    for axis in [*fig.select_xaxes(), *fig.select_yaxes()]:
+        assert axis.tickfont.color == axis.title.font.color == style.THEME_TEXT, (name, axis.title.text)
