@@ -40,7 +40,7 @@ def compiled_versions() -> dict[str, int]:
     from rhel_viz.core import adjoint, bptt, hssm, rhel, sweeps
 
     jitted = {
-        "rhel_gradients": rhel.rhel_estimate,
+        "rhel_gradients": rhel._rhel_gradients,
         "rhel_trace": rhel._rhel_trace,
         "rhel_gradients_over_eps": sweeps._rhel_gradients_over_eps,
         "bptt_gradients": bptt._bptt_gradients,

@@ -16,6 +16,7 @@ from rhel_viz import BPTT, INTEGRATORS, RHEL, build_problem, gradients, rhel_tra
 from rhel_viz.core.adjoint import bptt_costates, echo_costates
 from rhel_viz.core.problem import padded, unpadded_gradients
 from rhel_viz.core.rhel import unpadded_trace
+from rhel_viz.core.sweeps import rhel_gradients_over_eps
 from rhel_viz.lab.problems import ProblemConfig
 from tests.helpers import compiled_versions
 
@@ -71,11 +72,12 @@ def test_padded_run_gives_the_n_step_numbers(system, loss, integrator_name, damp
     _same(bptt_costates(long, **physics)[0][:STEPS + 1], bptt_costates(problem, **physics)[0], "BPTT costates")
 
 
-def test_every_length_up_to_the_padding_shares_one_program_and_so_do_both_gradient_points():
+def test_every_length_up_to_the_padding_shares_one_program_and_so_do_both_gradient_points_of_a_trace():
     def run(steps: int, gradient_point: str) -> None:
         problem = padded(build_problem(ProblemConfig(system="springs", steps=steps)), LENGTH)
-        rhel_trace(problem, 1e-4, gradient_point=gradient_point)
-        gradients(problem, RHEL(1e-4, gradient_point=gradient_point))
+        rhel_trace(problem, 1e-4, gradient_point=gradient_point)  # the gradient point is traced here
+        rhel_gradients_over_eps(problem, [1e-3, 1e-4], gradient_point=gradient_point)  # and here
+        gradients(problem, RHEL(1e-4))  # RHEL's gradient point is static (one program each)
         gradients(problem, BPTT())
 
     run(STEPS, "half")
