@@ -119,8 +119,9 @@ def padded(problem: Problem, length: int) -> Problem:
     h dH/dtheta is 0 (spec b, S(eps)). So the forward run holds Phi_N after step N, the loss and BPTT's
     gradients are those of the N-step problem, and the echo first crosses the padding unchanged (E stays
     Sigma_z Phi_N), then runs the N-step echo: problems of every N <= ``length`` share one compiled
-    program and give the N-step numbers (to round-off: they are bit for bit equal in practice).
-    Host-side (NumPy): call it outside jitted code.
+    program and give the N-step numbers (to round-off: they are bit for bit equal in practice). This holds
+    while the state is finite: a run that overflows to inf before step N gets NaN from the padding
+    (0 * inf), non-finite either way. Host-side (NumPy): call it outside jitted code.
     """
     steps = problem.data.inputs.shape[0]
     if length < steps:
