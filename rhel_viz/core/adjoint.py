@@ -25,7 +25,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from rhel_viz.core.integrators import LEAPFROG, Integrator, State, ensure_integrator
+from rhel_viz.core.integrators import LEAPFROG, Integrator, State, ensure_integrator, scanned_step_sizes, step_size_at
 from rhel_viz.core.losses import step_loss
 from rhel_viz.core.problem import Problem, cast, scalars, with_scalar_step
 from rhel_viz.core.rhel import EchoTrace, costate_from_echoes
@@ -36,17 +36,19 @@ def _offset_loss(problem: Problem, damping: jax.Array, integrator: Integrator, o
     system, params, initial, data, step_size = problem
     start = State(initial.position + offsets.position[0], initial.momentum + offsets.momentum[0])
 
-    def body(carry: tuple[State, jax.Array], per_step):
+    def body(carry: tuple[State, jax.Array], per_step_values: tuple[jax.Array, ...]):
         state, total = carry
-        drive_input, target, weight, shift_position, shift_momentum = per_step
-        state, _ = integrator.step(system, params, state, drive_input, step_size, damping)
+        drive_input, target, weight, scanned_step_size, shift_position, shift_momentum = per_step_values
+        step_size_t = step_size_at(step_size, scanned_step_size)
+        state, _ = integrator.step(system, params, state, drive_input, step_size_t, damping)
         state = State(state.position + shift_position, state.momentum + shift_momentum)
         total = total + step_loss(system, params, state.position, drive_input, target, weight)
         return (state, total), None
 
     zero = jnp.zeros((), data.inputs.dtype)
-    per_step = (data.inputs, data.targets, data.weights, offsets.position[1:], offsets.momentum[1:])
-    (_, total), _ = jax.lax.scan(body, (start, zero), per_step)
+    step_sizes = scanned_step_sizes(step_size, data.inputs.shape[0])
+    xs = (data.inputs, data.targets, data.weights, step_sizes, offsets.position[1:], offsets.momentum[1:])
+    (_, total), _ = jax.lax.scan(body, (start, zero), xs)
     return total
 
 

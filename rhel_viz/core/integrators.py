@@ -20,7 +20,13 @@ Each step also has a *step integrand*: the per-step contribution to the RHEL sum
 leapfrog it is exact for the splitting: the kinetic part is read at the momenta held during the two
 drifts and the potential part at the half-step position where the force was evaluated
 (``gradient_point="half"``); ``"full"`` reads the potential part at the full-step position instead, as
-the published LinHRU code does (an O(h) bias).
+the published LinHRU code does (an O(h) bias). Inside a jitted function the gradient point may also be a
+traced boolean (:func:`reads_at_half`), so that both readings share one compiled program.
+
+**Step sizes.** The scans over a problem take the step size as a scalar h or as one value per step, h_t
+(:func:`scanned_step_sizes`). A step of size 0 is an exact identity for every integrator here (each moves
+the state by h times a rate, and the friction factor is exp(0) = 1), and its step integrand h dH/dtheta is
+exactly 0: that is how a padded problem switches off its steps beyond N (:func:`rhel_viz.core.problem.padded`).
 
 Adding an integrator touches this file only: a subclass of :class:`Integrator`, and one entry in
 :data:`INTEGRATORS` (whose names are what configurations refer to).
@@ -40,6 +46,9 @@ import jax.numpy as jnp
 from rhel_viz.core.systems import Params, System
 
 GRADIENT_POINTS: tuple[str, ...] = ("half", "full")
+#: Where the step integrand reads dV/dtheta: a name of :data:`GRADIENT_POINTS`, or (inside a jitted function,
+#: so that both share one program) a boolean array, True for the half step.
+GradientPoint = str | jax.Array
 
 
 class State(NamedTuple):
@@ -196,16 +205,44 @@ def check_gradient_point(gradient_point: str) -> None:
         raise ValueError(f"unknown gradient point {gradient_point!r}; choose one of {list(GRADIENT_POINTS)}")
 
 
+def reads_at_half(gradient_point: GradientPoint) -> jax.Array:
+    """True (a boolean array) where dV/dtheta is read at the half step: a name is checked and converted, a
+    boolean array (possibly traced) is returned as it is."""
+    if isinstance(gradient_point, str):
+        check_gradient_point(gradient_point)
+        return jnp.asarray(gradient_point == "half")
+    return jnp.asarray(gradient_point, bool)
+
+
+def scanned_step_sizes(step_size: jax.Array | float, steps: int) -> jax.Array | None:
+    """What a scan over ``steps`` steps reads its step size from, beside its other per-step values: the (N,)
+    array of h_t, or None for a scalar h, which the scan body closes over (no (N,) array is made, so a
+    scalar h keeps the scan's memory independent of N). Use :func:`step_size_at` in the body.
+
+    h_t = 0 makes step t an exact identity (see the module docstring): a padded problem's switched-off steps.
+    """
+    step_size = jnp.asarray(step_size)
+    if step_size.ndim == 0:
+        return None
+    if step_size.shape != (steps,):
+        raise ValueError(f"a per-step step size must have shape ({steps},), got {step_size.shape}")
+    return step_size
+
+
+def step_size_at(step_size: jax.Array, scanned: jax.Array | None) -> jax.Array:
+    """The step size of the current step inside a scan body: the scanned h_t, or the scalar h."""
+    return step_size if scanned is None else scanned
+
+
 def step_action(system: System, before: State, after: State, force_position: jax.Array, step_size: jax.Array,
                 integrator: Integrator = LEAPFROG,
-                gradient_point: str = "half") -> Callable[[Params, jax.Array], jax.Array]:
+                gradient_point: GradientPoint = "half") -> Callable[[Params, jax.Array], jax.Array]:
     """The step's action h H as a function of (theta, u) at a fixed state: its gradient is the step integrand.
 
     The kinetic part is read where the integrator read it (:meth:`Integrator.kinetic_action`), the
     potential part at ``force_position`` (``gradient_point="half"``) or at the new full-step position.
     """
-    check_gradient_point(gradient_point)
-    potential_position = force_position if gradient_point == "half" else after.position
+    potential_position = jnp.where(reads_at_half(gradient_point), force_position, after.position)
 
     def action(theta: Params, drive: jax.Array) -> jax.Array:
         kinetic = integrator.kinetic_action(system, before, after, theta)
@@ -216,7 +253,7 @@ def step_action(system: System, before: State, after: State, force_position: jax
 
 def step_integrand(system: System, params: Params, before: State, after: State, force_position: jax.Array,
                    drive_input: jax.Array, step_size: jax.Array, integrator: Integrator = LEAPFROG,
-                   gradient_point: str = "half") -> tuple[Params, jax.Array]:
+                   gradient_point: GradientPoint = "half") -> tuple[Params, jax.Array]:
     """(h dH/dtheta, h dH/du) for one step: the local partial derivatives of the step's action.
 
     These are derivatives of the *Hamiltonian at fixed state* (spec b, S(eps)); nothing is
@@ -229,7 +266,7 @@ def step_integrand(system: System, params: Params, before: State, after: State, 
 def step_integrand_difference(system: System, params: Params, before: State, after: State,
                               force_position: jax.Array, drive_input: jax.Array, step_size: jax.Array,
                               integrator: Integrator = LEAPFROG,
-                              gradient_point: str = "half") -> tuple[Params, jax.Array]:
+                              gradient_point: GradientPoint = "half") -> tuple[Params, jax.Array]:
     """Step integrand of echo 0 minus that of echo 1, for a pair of states (leading axis 2).
 
     The same numbers as the difference of two :func:`step_integrand` calls, but computed as the
@@ -250,12 +287,17 @@ def step_integrand_difference(system: System, params: Params, before: State, aft
 
 def simulate(system: System, params: Params, initial: State, inputs: jax.Array, step_size: jax.Array,
              damping: jax.Array | float = 0.0, integrator: Integrator = LEAPFROG) -> State:
-    """Run the system over an input sequence; returns the N+1 states (initial state first)."""
+    """Run the system over an input sequence; returns the N+1 states (initial state first).
+
+    ``step_size``: h, or one h_t per step (:func:`scanned_step_sizes`).
+    """
     damping = jnp.asarray(damping, inputs.dtype)
 
-    def body(state: State, drive_input: jax.Array) -> tuple[State, State]:
-        new_state, _ = integrator.step(system, params, state, drive_input, step_size, damping)
+    def body(state: State, per_step: tuple[jax.Array, jax.Array | None]) -> tuple[State, State]:
+        drive_input, scanned_step_size = per_step
+        step_size_t = step_size_at(step_size, scanned_step_size)
+        new_state, _ = integrator.step(system, params, state, drive_input, step_size_t, damping)
         return new_state, new_state
 
-    _, states = jax.lax.scan(body, initial, inputs)
+    _, states = jax.lax.scan(body, initial, (inputs, scanned_step_sizes(step_size, inputs.shape[0])))
     return jax.tree.map(lambda first, rest: jnp.concatenate([first[None], rest]), initial, states)

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rhel_viz.core.integrators import Integrator, State
+from rhel_viz.core.integrators import Integrator, State, scanned_step_sizes, step_size_at
 from rhel_viz.core.problem import Problem
 from rhel_viz.core.problem import Sequence as Sequence  # re-exported: the data a loss reads
 from rhel_viz.core.systems import Params, System
@@ -60,13 +60,15 @@ def trajectory_loss(problem: Problem, integrator: Integrator, damping: jax.Array
     """Run forward and sum the weighted per-step losses: L of spec b, the function BPTT differentiates."""
     system, params, initial, data, step_size = problem
 
-    def body(carry: tuple[State, jax.Array], per_step: tuple[jax.Array, jax.Array, jax.Array]):
+    def body(carry: tuple[State, jax.Array], per_step_values: tuple[jax.Array, ...]):
         state, total = carry
-        drive_input, target, weight = per_step
-        state, _ = integrator.step(system, params, state, drive_input, step_size, damping)
+        drive_input, target, weight, scanned_step_size = per_step_values
+        step_size_t = step_size_at(step_size, scanned_step_size)
+        state, _ = integrator.step(system, params, state, drive_input, step_size_t, damping)
         total = total + step_loss(system, params, state.position, drive_input, target, weight)
         return (state, total), None
 
     zero = jnp.zeros((), data.inputs.dtype)
-    (_, total), _ = jax.lax.scan(body, (initial, zero), (data.inputs, data.targets, data.weights))
+    step_sizes = scanned_step_sizes(step_size, data.inputs.shape[0])
+    (_, total), _ = jax.lax.scan(body, (initial, zero), (data.inputs, data.targets, data.weights, step_sizes))
     return total

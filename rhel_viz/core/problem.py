@@ -10,6 +10,11 @@ the gradient is obtained is a method object, :class:`~rhel_viz.core.rhel.RHEL` o
 
 Every method computes in the dtype of ``problem.data``; the step size, eps and friction are traced
 scalars, so changing them never recompiles.
+
+The sequence length N is part of every compiled program (it is the length of the scans). A :func:`padded`
+problem runs N steps inside a longer scan, its steps beyond N switched off exactly, so problems of many
+lengths share one program; :func:`unpadded_gradients` (and :func:`rhel_viz.core.rhel.unpadded_trace`)
+give back the N-step results.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from rhel_viz.core.integrators import LEAPFROG, Integrator, State
 from rhel_viz.core.systems import Params, System
@@ -34,7 +40,8 @@ class Sequence(NamedTuple):
 
 
 class Problem(NamedTuple):
-    """One run: a system, its parameters, an initial state, the data and the step size h.
+    """One run: a system, its parameters, an initial state, the data and the step size: a scalar h, or one
+    h_t per step, shape (N,) (a padded problem's h_t = 0 switch its steps off, :func:`padded`).
 
     A pytree whose leaves are the arrays: the system (static facts, hashable) is not a leaf but part
     of the tree structure, so a Problem can be handed to a jitted function as it is; new values never
@@ -97,6 +104,40 @@ def cast(tree: Tree, dtype: Any) -> Tree:
 
 
 def with_scalar_step(problem: Problem) -> Problem:
-    """The problem with its step size as a strongly typed array of the data's dtype (see :func:`scalars`)."""
+    """The problem with its step size (h, or the per-step h_t) as a strongly typed array of the data's dtype
+    (see :func:`scalars`)."""
     (step_size,) = scalars(problem.dtype, problem.step_size)
     return problem._replace(step_size=step_size)
+
+
+def padded(problem: Problem, length: int) -> Problem:
+    """The N-step ``problem`` run as ``length`` >= N steps whose steps N+1..length are switched off exactly.
+
+    A switched-off step has step size h_t = 0, input u_t = 0, target 0 and loss weight w_t = 0. A step of
+    size 0 is the identity for every integrator (each adds h times a rate to the state; friction scales by
+    exp(-gamma h/2) = 1), its loss w_t l_t and its nudge eps w_t dl_t/dq are 0, and its RHEL integrand
+    h dH/dtheta is 0 (spec b, S(eps)). So the forward run holds Phi_N after step N, the loss and BPTT's
+    gradients are those of the N-step problem, and the echo first crosses the padding unchanged (E stays
+    Sigma_z Phi_N), then runs the N-step echo: problems of every N <= ``length`` share one compiled
+    program and give the N-step numbers (to round-off: they are bit for bit equal in practice). This holds
+    while the state is finite: a run that overflows to inf before step N gets NaN from the padding
+    (0 * inf), non-finite either way. Host-side (NumPy): call it outside jitted code.
+    """
+    steps = problem.data.inputs.shape[0]
+    if length < steps:
+        raise ValueError(f"cannot pad a problem of {steps} steps to {length}")
+    extra = length - steps
+
+    def with_zeros(leaf: jax.Array) -> jax.Array:
+        leaf = np.asarray(leaf)
+        return jnp.asarray(np.concatenate([leaf, np.zeros((extra, *leaf.shape[1:]), leaf.dtype)]))
+
+    step_sizes = np.broadcast_to(np.asarray(problem.step_size, problem.dtype), (steps,))
+    return problem._replace(data=jax.tree.map(with_zeros, problem.data), step_size=with_zeros(step_sizes))
+
+
+def unpadded_gradients(gradients: Gradients, steps: int) -> Gradients:
+    """The gradients of the first ``steps`` steps of a :func:`padded` problem: its input gradients of the
+    switched-off steps dropped (parameter, initial-state gradients and loss are already the N-step ones).
+    Plain indexing: NumPy leaves work too."""
+    return gradients._replace(inputs=gradients.inputs[:steps])

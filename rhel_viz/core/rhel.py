@@ -34,7 +34,7 @@ the energy and of the per-step loss at a fixed state.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -43,16 +43,20 @@ import jax.numpy as jnp
 
 from rhel_viz.core.integrators import (
     LEAPFROG,
+    GradientPoint,
     Integrator,
     State,
     check_gradient_point,
     ensure_integrator,
     flip,
+    reads_at_half,
+    scanned_step_sizes,
     step_integrand,
     step_integrand_difference,
+    step_size_at,
 )
 from rhel_viz.core.losses import nudge_force, step_loss
-from rhel_viz.core.problem import Gradients, Problem, cast, scalars, with_scalar_step
+from rhel_viz.core.problem import Gradients, Problem, cast, scalars, unpadded_gradients, with_scalar_step
 from rhel_viz.core.systems import Params, System
 
 ESTIMATORS: tuple[str, ...] = ("centred", "one-sided")
@@ -63,7 +67,7 @@ class RHEL:
     echo against the forward pass (``"one-sided"``, error O(eps)); dH/dtheta read at ``gradient_point``.
 
     A pytree: ``eps`` is its leaf (traced, so changing it never recompiles), ``estimator`` and
-    ``gradient_point`` are static. Use with :func:`rhel_viz.core.problem.gradients`.
+    ``gradient_point`` are static (each selects a program). Use with :func:`rhel_viz.core.problem.gradients`.
     """
 
     eps: jax.Array | float = 1e-4
@@ -85,7 +89,8 @@ class RHEL:
         """
         ensure_integrator(integrator)
         eps, damping = scalars(problem.dtype, self.eps, damping)
-        return _rhel_gradients(with_scalar_step(problem), replace(self, eps=eps), damping, integrator)
+        return _rhel_gradients(with_scalar_step(problem), eps, damping, self.gradient_point, integrator,
+                               self.estimator)
 
 
 jax.tree_util.register_dataclass(RHEL, data_fields=["eps"], meta_fields=["estimator", "gradient_point"])
@@ -95,14 +100,41 @@ class EchoTrace(NamedTuple):
     """Everything a plot needs: the forward run and the echoes at eps = 0, +eps, -eps.
 
     Echo arrays have a leading axis of 3 in that order; echo index k mirrors forward step N - k.
+    ``gradients`` is the centred estimate, ``one_sided`` the one-sided one from the same +eps echo and the
+    forward pass (no initial-state gradient: NaN).
     """
 
     gradients: Gradients
+    one_sided: Gradients
     forward: State  # (N+1, n) each
     echoes: State  # (3, N+1, n) each
     echo_param_integrand: Params  # (3, N, ...) per echo step, h dH/dtheta
     echo_input_integrand: jax.Array  # (3, N, input_size) per echo step, h dH/du
     forward_step_loss: jax.Array  # (N,) l_t along the forward run
+
+
+def unpadded_trace(trace: EchoTrace, steps: int) -> EchoTrace:
+    """The trace of the first ``steps`` steps of a padded problem (:func:`rhel_viz.core.problem.padded`).
+
+    Plain indexing, so it works on NumPy leaves too (``jax.tree.map(np.asarray, trace)`` first). Forward
+    arrays keep their first entries; echo arrays (echo order) their last, because the echo of a padded run
+    first crosses the switched-off steps (identities without nudges) and only then mirrors steps N..1.
+    """
+    length = trace.forward_step_loss.shape[0]
+    skipped = length - steps  # echo steps over the padding, at the start of the echo
+
+    def echo_tail(leaf):
+        return leaf[:, skipped:]
+
+    return EchoTrace(
+        gradients=unpadded_gradients(trace.gradients, steps),
+        one_sided=unpadded_gradients(trace.one_sided, steps),
+        forward=jax.tree.map(lambda leaf: leaf[:steps + 1], trace.forward),
+        echoes=jax.tree.map(echo_tail, trace.echoes),
+        echo_param_integrand=jax.tree.map(echo_tail, trace.echo_param_integrand),
+        echo_input_integrand=echo_tail(trace.echo_input_integrand),
+        forward_step_loss=trace.forward_step_loss[:steps],
+    )
 
 
 class _ForwardPass(NamedTuple):
@@ -126,7 +158,7 @@ class Echo(NamedTuple):
     param_integrand: Params | None
 
 
-def _forward(problem: Problem, integrator: Integrator, damping: jax.Array, gradient_point: str,
+def _forward(problem: Problem, integrator: Integrator, damping: jax.Array, gradient_point: GradientPoint,
              with_integrand: bool, with_trajectory: bool) -> _ForwardPass:
     """The forward pass: final state, loss and the local readout gradients.
 
@@ -138,16 +170,17 @@ def _forward(problem: Problem, integrator: Integrator, damping: jax.Array, gradi
     zero_params = jax.tree.map(jnp.zeros_like, params)
     readout_grad = jax.value_and_grad(step_loss, argnums=(1, 3))
 
-    def body(carry, per_step):
+    def body(carry, per_step_values):
         state, loss, readout_sum, integrand_sum = carry
-        drive_input, target, weight = per_step
-        new_state, force_position = integrator.step(system, params, state, drive_input, step_size, damping)
+        drive_input, target, weight, scanned_step_size = per_step_values
+        step_size_t = step_size_at(step_size, scanned_step_size)
+        new_state, force_position = integrator.step(system, params, state, drive_input, step_size_t, damping)
         loss_t, (param_grad, input_grad) = readout_grad(system, params, new_state.position, drive_input, target, weight)
         readout_sum = jax.tree.map(jnp.add, readout_sum, param_grad)
         outputs = {"readout_input": input_grad}
         if with_integrand:
             param_part, input_part = step_integrand(system, params, state, new_state, force_position, drive_input,
-                                                    step_size, integrator, gradient_point)
+                                                    step_size_t, integrator, gradient_point)
             integrand_sum = jax.tree.map(jnp.add, integrand_sum, param_part)
             outputs["input_integrand"] = input_part
         if with_trajectory:
@@ -157,8 +190,9 @@ def _forward(problem: Problem, integrator: Integrator, damping: jax.Array, gradi
 
     zero = jnp.zeros((), data.inputs.dtype)
     carry = (initial, zero, zero_params, zero_params)
+    step_sizes = scanned_step_sizes(step_size, data.inputs.shape[0])
     (final_state, loss, readout_sum, integrand_sum), outputs = jax.lax.scan(
-        body, carry, (data.inputs, data.targets, data.weights))
+        body, carry, (data.inputs, data.targets, data.weights, step_sizes))
     trajectory = None
     if with_trajectory:
         trajectory = jax.tree.map(lambda first, rest: jnp.concatenate([first[None], rest]), initial, outputs["state"])
@@ -209,24 +243,26 @@ def _echo_step(system: System, params: Params, state: State, drive_input: jax.Ar
 
 def echo(system: System, params: Params, final_state: State, inputs: jax.Array, nudge_data: Any,
          nudge_rule: NudgeRule, step_size: jax.Array, damping: jax.Array, eps: jax.Array, integrator: Integrator,
-         gradient_point: str = "half", with_trajectory: bool = False) -> Echo:
+         gradient_point: GradientPoint = "half", with_trajectory: bool = False) -> Echo:
     """One nudged echo from the flipped final state, with the index alignment of spec b.
 
     ``nudge_data`` holds per-step loss data (leading axis N) and ``nudge_rule(q, u_t, data_t)``
     turns it into the loss gradient g_t. The scan runs over the data backwards (``reverse=True``),
     so nothing is copied or reversed: iteration j first nudges with the loss of forward step
     t = j + 1 (the nudge that follows echo step N - j - 1, or the first nudge g_N of E_0), then
-    steps with u_{j+1}. Per-step outputs come out in forward-time order.
+    steps with u_{j+1} and h_{j+1} (``step_size``: h, or one h_t per step). Per-step outputs come out in
+    forward-time order.
     """
     zero_params = jax.tree.map(jnp.zeros_like, params)
 
-    def body(carry, per_step):
+    def body(carry, per_step_values):
         state, integrand_sum = carry
-        drive_input, loss_data = per_step
+        drive_input, loss_data, scanned_step_size = per_step_values
+        step_size_t = step_size_at(step_size, scanned_step_size)
         state, new_state, force_position = _echo_step(system, params, state, drive_input, loss_data, nudge_rule,
-                                                      step_size, damping, eps, integrator)
+                                                      step_size_t, damping, eps, integrator)
         param_part, input_part = step_integrand(system, params, state, new_state, force_position, drive_input,
-                                                step_size, integrator, gradient_point)
+                                                step_size_t, integrator, gradient_point)
         integrand_sum = jax.tree.map(jnp.add, integrand_sum, param_part)
         outputs = {"input_integrand": input_part}
         if with_trajectory:
@@ -234,8 +270,8 @@ def echo(system: System, params: Params, final_state: State, inputs: jax.Array, 
             outputs["param_integrand"] = param_part
         return (new_state, integrand_sum), outputs
 
-    per_step = (inputs, nudge_data)
-    (end, integrand_sum), outputs = jax.lax.scan(body, (flip(final_state), zero_params), per_step, reverse=True)
+    xs = (inputs, nudge_data, scanned_step_sizes(step_size, inputs.shape[0]))
+    (end, integrand_sum), outputs = jax.lax.scan(body, (flip(final_state), zero_params), xs, reverse=True)
     trajectory = param_integrand = None
     if with_trajectory:  # echo order: E_0 (flipped and nudged), ..., E_N
         trajectory = jax.tree.map(lambda before, last: jnp.concatenate([before[::-1], last[None]]),
@@ -254,7 +290,7 @@ class EchoPair(NamedTuple):
 
 def echo_pair(system: System, params: Params, final_state: State, inputs: jax.Array, nudge_data: Any,
               nudge_rule: NudgeRule, step_size: jax.Array, damping: jax.Array, eps: jax.Array,
-              integrator: Integrator, gradient_point: str = "half",
+              integrator: Integrator, gradient_point: GradientPoint = "half",
               input_gradients: jax.Array | None = None) -> EchoPair:
     """The +eps and -eps echoes in ONE scan whose body steps both (``vmap`` over the pair): spec b.
 
@@ -272,21 +308,23 @@ def echo_pair(system: System, params: Params, final_state: State, inputs: jax.Ar
         input_gradients = jnp.zeros_like(inputs)
     zero_params = jax.tree.map(jnp.zeros_like, params)
 
-    def body(carry, per_step):
+    def body(carry, per_step_values):
         states, param_sum, input_buffer, row = carry
-        drive_input, loss_data = per_step
+        drive_input, loss_data, scanned_step_size = per_step_values
+        step_size_t = step_size_at(step_size, scanned_step_size)
         nudged, new_states, force_positions = jax.vmap(
-            lambda state, pair_e: _echo_step(system, params, state, drive_input, loss_data, nudge_rule, step_size,
+            lambda state, pair_e: _echo_step(system, params, state, drive_input, loss_data, nudge_rule, step_size_t,
                                              damping, pair_e, integrator))(states, pair_eps)
         param_diff, input_diff = step_integrand_difference(system, params, nudged, new_states, force_positions,
-                                                           drive_input, step_size, integrator, gradient_point)
+                                                           drive_input, step_size_t, integrator, gradient_point)
         param_sum = jax.tree.map(jnp.add, param_sum, param_diff)
         updated_row = input_buffer[row] + scale * input_diff
         input_buffer = jax.lax.dynamic_update_index_in_dim(input_buffer, updated_row, row, axis=0)
         return (new_states, param_sum, input_buffer, row - 1), None
 
     carry = (start, zero_params, input_gradients, jnp.asarray(steps - 1, jnp.int32))
-    (ends, param_sum, input_buffer, _), _ = jax.lax.scan(body, carry, (inputs, nudge_data), reverse=True)
+    xs = (inputs, nudge_data, scanned_step_sizes(step_size, steps))
+    (ends, param_sum, input_buffer, _), _ = jax.lax.scan(body, carry, xs, reverse=True)
     param_gradients = jax.tree.map(lambda leaf: scale * leaf, param_sum)
     return EchoPair(ends, param_gradients, input_buffer)
 
@@ -305,18 +343,16 @@ def costate_from_echoes(plus: State, minus: State, eps: jax.Array) -> State:
 
 
 def _loss_echo(problem: Problem, final_state: State, damping: jax.Array, eps: jax.Array, integrator: Integrator,
-               gradient_point: str, with_trajectory: bool) -> Echo:
+               gradient_point: GradientPoint, with_trajectory: bool) -> Echo:
     """One echo of the problem's own readout loss (its nudges g_t = dl_t/dq)."""
     system, params, _, data, step_size = problem
     return echo(system, params, final_state, data.inputs, (data.targets, data.weights), loss_nudge(system, params),
                 step_size, damping, eps, integrator, gradient_point, with_trajectory=with_trajectory)
 
 
-def _one_sided_gradients(problem: Problem, eps: jax.Array, damping: jax.Array, integrator: Integrator,
-                         gradient_point: str) -> Gradients:
-    """[S(+eps) - S_forward] / eps (error O(eps)); the initial-state gradient is not available (NaN)."""
-    forward = _forward(problem, integrator, damping, gradient_point, with_integrand=True, with_trajectory=False)
-    plus = _loss_echo(problem, forward.final_state, damping, eps, integrator, gradient_point, with_trajectory=False)
+def _one_sided(forward: _ForwardPass, plus: Echo, eps: jax.Array) -> Gradients:
+    """[S(+eps) - S_forward] / eps (error O(eps)) from a forward pass run ``with_integrand``; no initial-state
+    gradient (NaN)."""
     scale = 1.0 / eps
     param_diff = jax.tree.map(jnp.subtract, plus.param_integrand_sum, forward.param_integrand_sum)
     params = jax.tree.map(lambda readout, diff: readout + scale * diff, forward.readout_param_grads, param_diff)
@@ -325,8 +361,16 @@ def _one_sided_gradients(problem: Problem, eps: jax.Array, damping: jax.Array, i
     return Gradients(forward.loss, params, inputs, nan)
 
 
+def _one_sided_gradients(problem: Problem, eps: jax.Array, damping: jax.Array, integrator: Integrator,
+                         gradient_point: GradientPoint) -> Gradients:
+    """One-sided RHEL: the forward pass with its integrand, then one echo at +eps."""
+    forward = _forward(problem, integrator, damping, gradient_point, with_integrand=True, with_trajectory=False)
+    plus = _loss_echo(problem, forward.final_state, damping, eps, integrator, gradient_point, with_trajectory=False)
+    return _one_sided(forward, plus, eps)
+
+
 def _centred_gradients(problem: Problem, eps: jax.Array, damping: jax.Array, integrator: Integrator,
-                       gradient_point: str) -> Gradients:
+                       gradient_point: GradientPoint) -> Gradients:
     """Centred RHEL from the paired echo; the readout's input gradients are the buffer it adds into."""
     system, params, _, data, step_size = problem
     forward = _forward(problem, integrator, damping, gradient_point, with_integrand=False, with_trajectory=False)
@@ -340,11 +384,22 @@ def _centred_gradients(problem: Problem, eps: jax.Array, damping: jax.Array, int
     return Gradients(forward.loss, params_grad, pair.input_gradients, initial_state)
 
 
-@partial(jax.jit, static_argnames=("integrator",))
-def _rhel_gradients(problem: Problem, method: RHEL, damping: jax.Array, integrator: Integrator) -> Gradients:
-    problem, eps, damping = cast((problem, method.eps, damping), problem.dtype)
-    estimate = _one_sided_gradients if method.estimator == "one-sided" else _centred_gradients
-    return estimate(problem, eps, damping, integrator, method.gradient_point)
+def rhel_estimate(problem: Problem, eps: jax.Array, damping: jax.Array, gradient_point: GradientPoint,
+                  integrator: Integrator, estimator: str) -> Gradients:
+    """The body of :meth:`RHEL.gradients`, not jitted, for callers that jit and batch it themselves: the eps
+    sweep vmaps it over eps, with the gradient point as a traced boolean
+    (:func:`~rhel_viz.core.integrators.reads_at_half`) so that both readings share its program.
+
+    :meth:`RHEL.gradients` passes the gradient point's name, a compile-time constant: XLA then fuses the
+    step integrand as it always did, and the library's numbers stay bit for bit what they were (a traced
+    choice moves RHEL at the round-off level, ~1e-11 relative at eps = 1e-4).
+    """
+    problem, eps, damping = cast((problem, eps, damping), problem.dtype)
+    estimate = _one_sided_gradients if estimator == "one-sided" else _centred_gradients
+    return estimate(problem, eps, damping, integrator, gradient_point)
+
+
+_rhel_gradients = jax.jit(rhel_estimate, static_argnames=("gradient_point", "integrator", "estimator"))
 
 
 def rhel_gradients(problem: Problem, eps: jax.Array | float, *, integrator: Integrator = LEAPFROG,
@@ -354,13 +409,13 @@ def rhel_gradients(problem: Problem, eps: jax.Array | float, *, integrator: Inte
     return RHEL(eps, estimator, gradient_point).gradients(problem, integrator=integrator, damping=damping)
 
 
-@partial(jax.jit, static_argnames=("integrator", "gradient_point"))
-def _rhel_trace(problem: Problem, eps: jax.Array, damping: jax.Array, integrator: Integrator,
-                gradient_point: str) -> EchoTrace:
+@partial(jax.jit, static_argnames=("integrator",))
+def _rhel_trace(problem: Problem, eps: jax.Array, damping: jax.Array, read_at_half: jax.Array,
+                integrator: Integrator) -> EchoTrace:
     problem, eps, damping = cast((problem, eps, damping), problem.dtype)
-    forward = _forward(problem, integrator, damping, gradient_point, with_integrand=False, with_trajectory=True)
+    forward = _forward(problem, integrator, damping, read_at_half, with_integrand=True, with_trajectory=True)
     eps_values = jnp.stack([jnp.zeros_like(eps), eps, -eps])
-    echoes = jax.vmap(lambda e: _loss_echo(problem, forward.final_state, damping, e, integrator, gradient_point,
+    echoes = jax.vmap(lambda e: _loss_echo(problem, forward.final_state, damping, e, integrator, read_at_half,
                                            with_trajectory=True))(eps_values)
     plus = jax.tree.map(lambda leaf: leaf[1], echoes)
     minus = jax.tree.map(lambda leaf: leaf[2], echoes)
@@ -371,6 +426,7 @@ def _rhel_trace(problem: Problem, eps: jax.Array, damping: jax.Array, integrator
     initial_state = costate_from_echoes(plus.final_state, minus.final_state, eps)
     return EchoTrace(
         gradients=Gradients(forward.loss, params, inputs, initial_state),
+        one_sided=_one_sided(forward, plus, eps),
         forward=forward.trajectory,
         echoes=echoes.trajectory,
         echo_param_integrand=echoes.param_integrand,
@@ -381,15 +437,15 @@ def _rhel_trace(problem: Problem, eps: jax.Array, damping: jax.Array, integrator
 
 def rhel_trace(problem: Problem, eps: jax.Array | float, *, integrator: Integrator = LEAPFROG,
                damping: jax.Array | float = 0.0, gradient_point: str = "half") -> EchoTrace:
-    """Centred RHEL plus the trajectories for plots: forward, echo at 0, +eps and -eps (O(N) memory).
+    """Both RHEL estimators plus the trajectories for plots: forward, echo at 0, +eps and -eps (O(N) memory).
 
-    The same gradients as ``RHEL(eps).gradients`` up to round-off (the three echoes run as separate
-    scans here, not as one paired scan).
+    The same gradients as ``RHEL(eps, estimator).gradients`` up to round-off (the three echoes run as
+    separate scans here, not as one paired scan). The gradient point is traced: "half" and "full" share
+    one compiled program.
     """
     ensure_integrator(integrator)
-    check_gradient_point(gradient_point)
     eps, damping = scalars(problem.dtype, eps, damping)
-    return _rhel_trace(with_scalar_step(problem), eps, damping, integrator, gradient_point)
+    return _rhel_trace(with_scalar_step(problem), eps, damping, reads_at_half(gradient_point), integrator)
 
 
 def echo_retrace_error(trace: EchoTrace) -> jax.Array:

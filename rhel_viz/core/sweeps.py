@@ -2,8 +2,9 @@
 
 The truncation error of the centred estimator falls as eps^2 (one-sided: eps) while the round-off
 of the finite difference grows as 1/eps, so the relative error against BPTT is U-shaped in eps
-(spec f, teaching moment 4). The sweep vmaps :meth:`rhel_viz.core.rhel.RHEL.gradients` over eps (a
-traced leaf of the method, so ``jax.vmap`` batches only the echoes; the forward pass runs once).
+(spec f, teaching moment 4). The sweep vmaps :func:`rhel_viz.core.rhel.rhel_estimate` (the body of
+:meth:`~rhel_viz.core.rhel.RHEL.gradients`) over eps, so ``jax.vmap`` batches only the echoes and the forward
+pass runs once; the gradient point is traced (one program for both), the estimator selects the program.
 """
 
 from __future__ import annotations
@@ -14,24 +15,22 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rhel_viz.core.integrators import LEAPFROG, Integrator, ensure_integrator
+from rhel_viz.core.integrators import LEAPFROG, Integrator, ensure_integrator, reads_at_half
 from rhel_viz.core.problem import Gradients, Problem, scalars, with_scalar_step
-from rhel_viz.core.rhel import RHEL
+from rhel_viz.core.rhel import RHEL, rhel_estimate
 from rhel_viz.core.systems import Params
 
 #: Default grid: 23 values from 1e-12 to 1e-1, two per decade.
 DEFAULT_EPS_GRID: np.ndarray = np.logspace(-12, -1, 23)
 
 
-@partial(jax.jit, static_argnames=("integrator",))
-def _rhel_gradients_over_eps(problem: Problem, methods: RHEL, damping: jax.Array, integrator: Integrator) -> Gradients:
-    """``methods`` holds an array of eps values (its leaf) and the estimator and gradient point they share."""
-
+@partial(jax.jit, static_argnames=("integrator", "estimator"))
+def _rhel_gradients_over_eps(problem: Problem, eps_values: jax.Array, damping: jax.Array, read_at_half: jax.Array,
+                             integrator: Integrator, estimator: str) -> Gradients:
     def at(eps: jax.Array) -> Gradients:
-        return RHEL(eps, methods.estimator, methods.gradient_point).gradients(problem, integrator=integrator,
-                                                                              damping=damping)
+        return rhel_estimate(problem, eps, damping, read_at_half, integrator, estimator)
 
-    return jax.vmap(at)(methods.eps)
+    return jax.vmap(at)(eps_values)
 
 
 def rhel_gradients_over_eps(problem: Problem, eps_values: jax.Array | np.ndarray, *,
@@ -43,9 +42,11 @@ def rhel_gradients_over_eps(problem: Problem, eps_values: jax.Array | np.ndarray
     stacked; the computation runs in the dtype of ``problem.data`` (eps values are cast to it).
     """
     ensure_integrator(integrator)
+    RHEL(0.0, estimator, gradient_point)  # checks both names
     (damping,) = scalars(problem.dtype, damping)
-    methods = RHEL(jnp.asarray(eps_values).astype(problem.dtype), estimator, gradient_point)
-    return _rhel_gradients_over_eps(with_scalar_step(problem), methods, damping, integrator)
+    eps_values = jnp.asarray(eps_values).astype(problem.dtype)
+    return _rhel_gradients_over_eps(with_scalar_step(problem), eps_values, damping, reads_at_half(gradient_point),
+                                    integrator, estimator)
 
 
 def relative_errors_over_eps(estimates: Params, reference: Params) -> np.ndarray:

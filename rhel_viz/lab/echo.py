@@ -1,5 +1,8 @@
 """The Echo page's experiment: a config in, an :class:`EchoView` (NumPy) out. The page calls it through
-:mod:`rhel_viz.ui.cache`; :mod:`rhel_viz.plots.echo` draws it."""
+:mod:`rhel_viz.ui.cache`; :mod:`rhel_viz.plots.echo` draws it.
+
+The run computes at the padded length of :func:`rhel_viz.lab.runs.run_length` (one compiled program for
+every N the page offers) and the view keeps its first N steps."""
 
 from __future__ import annotations
 
@@ -12,12 +15,12 @@ import numpy as np
 
 from rhel_viz.core.integrators import State, flip, integrator_named
 from rhel_viz.core.losses import Sequence, nudge_force
-from rhel_viz.core.rhel import rhel_trace
+from rhel_viz.core.rhel import rhel_trace, unpadded_trace
 from rhel_viz.core.systems import MassSpringChain, Params, System, energy, max_frequency
 from rhel_viz.lab import costs, guards
 from rhel_viz.lab.guards import Stability
-from rhel_viz.lab.problems import ProblemConfig, build_problem
-from rhel_viz.lab.runs import check_run, program, to_numpy
+from rhel_viz.lab.problems import ProblemConfig
+from rhel_viz.lab.runs import build_run_problem, check_run, program, run_length, to_numpy
 
 __all__ = ["EchoView", "echo_view_cost", "run_echo_view"]
 
@@ -85,7 +88,8 @@ class EchoView:
 
 @partial(jax.jit, static_argnames=("system",))
 def _echo_diagnostics(system: System, params: Params, forward: State, echoes: State, data: Sequence):
-    """Energies, free-echo retrace error and the nudge directions, for fixed-length trajectories."""
+    """Energies, free-echo retrace error and the nudge directions, for fixed-length trajectories (padded ones
+    too: over the switched-off steps the echo is the flipped Phi_N, not nudged, and its retrace error is 0)."""
     # The state at forward time t was reached under u_t (t >= 1); the initial state is shown with u_1.
     inputs = jnp.concatenate([data.inputs[:1], data.inputs])
     energy_along = jax.vmap(lambda q, p, u: energy(system, q, p, params, u))
@@ -116,28 +120,35 @@ def _oscillator_mass_and_stiffness(system: System, params: dict[str, np.ndarray]
 
 def echo_view_cost(config: ProblemConfig, integrator: str = "leapfrog") -> costs.Cost:
     """What :func:`run_echo_view` will cost now (compiling only if nobody has run this shape yet)."""
-    steps = guards.work(config.steps, config.make_system().position_size, 1, guards.PASSES["echo view"])
-    return costs.estimate(program("echo view", config, integrator), steps)
+    length = run_length("echo view", config)
+    work = guards.work(length, config.make_system().position_size, 1, guards.PASSES["echo view"])
+    return costs.estimate(program("echo view", config, integrator), work)
 
 
 def run_echo_view(config: ProblemConfig, eps: float, damping: float = 0.0,
                   integrator: str = "leapfrog") -> EchoView:
     """Forward run, echoes at 0/+eps/-eps and their energies and retrace error (no BPTT: it is not drawn)."""
     check_run(config, "echo view", eps=eps, damping=damping, integrator=integrator)
-    problem = build_problem(config)
+    steps = config.steps
+    problem = build_run_problem("echo view", config)
     trace = rhel_trace(problem, eps, integrator=integrator_named(integrator), damping=damping)
     diagnostics = _echo_diagnostics(problem.system, problem.params, trace.forward, trace.echoes, problem.data)
     forward_energy, echo_energy, retrace_error, nudge_direction, omega_max = to_numpy(diagnostics)
+    # Back to N steps (echo-order arrays end with the N-step echo: it first crosses the padding).
+    skipped = problem.data.inputs.shape[0] - steps
+    trace = unpadded_trace(to_numpy(trace), steps)
+    forward_energy, echo_energy = forward_energy[:steps + 1], echo_energy[:, skipped:]
+    retrace_error, nudge_direction = retrace_error[skipped:], nudge_direction[skipped:]
     params = to_numpy(problem.params)
     mass, stiffness = _oscillator_mass_and_stiffness(problem.system, params)
     target = target_mass = None
     if isinstance(problem.system, MassSpringChain):
-        target = np.concatenate([[np.nan], np.asarray(problem.data.targets)[:, 0]])
+        target = np.concatenate([[np.nan], np.asarray(problem.data.targets)[:steps, 0]])
         target_mass = problem.system.target_mass
     return EchoView(
         system=config.system, integrator=integrator, dtype=config.dtype, step_size=config.step_size,
         eps=float(eps), damping=float(damping), time=config.step_size * np.arange(config.steps + 1),
-        forward=to_numpy(trace.forward), echoes=to_numpy(trace.echoes), forward_energy=forward_energy,
+        forward=trace.forward, echoes=trace.echoes, forward_energy=forward_energy,
         echo_energy=echo_energy, retrace_error=retrace_error, nudge_direction=nudge_direction, target=target,
         target_mass=target_mass, mass=mass, stiffness=stiffness, max_frequency=float(omega_max),
     )

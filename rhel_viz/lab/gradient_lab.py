@@ -3,6 +3,10 @@
 
 * :func:`run_gradient_lab`: RHEL against BPTT on one problem, a :class:`GradientLabResult`.
 * :func:`run_eps_sweep`: the relative error against eps in float32 and float64, an :class:`EpsSweep`.
+
+Both compute at the padded length of :func:`rhel_viz.lab.runs.run_length` and keep the first N steps, and
+the estimator and the gradient point are run-time values: one compiled program per system, dtype and
+integrator serves every N, both estimators and both gradient points.
 """
 
 from __future__ import annotations
@@ -19,12 +23,12 @@ from rhel_viz.core.bptt import BPTT
 from rhel_viz.core.integrators import State, integrator_named
 from rhel_viz.core.losses import Sequence, step_loss
 from rhel_viz.core.metrics import agreement
-from rhel_viz.core.problem import Gradients, Problem, gradients
-from rhel_viz.core.rhel import ESTIMATORS, RHEL, EchoTrace, echo_retrace_error, rhel_trace
+from rhel_viz.core.problem import Gradients, Problem, gradients, unpadded_gradients
+from rhel_viz.core.rhel import ESTIMATORS, EchoTrace, echo_retrace_error, rhel_trace, unpadded_trace
 from rhel_viz.core.sweeps import DEFAULT_EPS_GRID, relative_errors_over_eps, rhel_gradients_over_eps
 from rhel_viz.core.systems import Params, System
 from rhel_viz.lab import costs, guards
-from rhel_viz.lab.problems import ProblemConfig, build_problem
+from rhel_viz.lab.problems import ProblemConfig
 from rhel_viz.lab.rules import check_fields, setting
 from rhel_viz.lab.runs import (
     DEFAULT_EPS,
@@ -33,8 +37,10 @@ from rhel_viz.lab.runs import (
     GRADIENT_POINT,
     INTEGRATOR,
     NUDGING,
+    build_run_problem,
     check_run,
     program,
+    run_length,
     to_numpy,
 )
 
@@ -200,32 +206,23 @@ def _physics(settings: GradientLabSettings) -> dict[str, Any]:
     return {"integrator": integrator_named(settings.integrator), "damping": settings.damping}
 
 
-def _lab_gradients(problem: Problem, settings: GradientLabSettings) -> tuple[EchoTrace, Gradients, Gradients]:
-    """The centred trace (forward run and three echoes), RHEL with the chosen estimator, and BPTT."""
-    physics = _physics(settings)
-    trace = rhel_trace(problem, settings.eps, gradient_point=settings.gradient_point, **physics)
-    if settings.estimator == "centred":
-        rhel = trace.gradients
-    else:
-        rhel = gradients(problem, RHEL(settings.eps, settings.estimator, settings.gradient_point), **physics)
-    return trace, rhel, gradients(problem, BPTT(), **physics)
-
-
-def _accumulator(problem: Problem, trace: EchoTrace, eps: float) -> tuple[np.ndarray, np.ndarray]:
+def _accumulator(problem: Problem, positions: jax.Array, trace: EchoTrace, eps: float) -> tuple[np.ndarray,
+                                                                                                np.ndarray]:
     """(integrand (N, P), readout part (P,)): the centred estimator built up along the echo, in forward time.
 
     Per echo step, the centred difference of h dH/dtheta (``trace.echo_param_integrand`` holds the echoes
-    0, +eps, -eps), mapped to forward time t = N - k + 1 (echo step k re-runs step t); and what the echoes
-    do not carry: the readout's own parameter gradient, from the forward pass.
+    0, +eps, -eps of the N-step trace), mapped to forward time t = N - k + 1 (echo step k re-runs step t);
+    and what the echoes do not carry: the readout's own parameter gradient, from the forward ``positions``
+    q_1.. of the padded ``problem`` (its switched-off steps weigh 0).
     """
-    integrand = to_numpy(trace.echo_param_integrand)
+    integrand = trace.echo_param_integrand
     steps = trace.forward.position.shape[0] - 1
     scale = 0.5 / eps
     with np.errstate(all="ignore"):
         per_step = np.concatenate(
             [((integrand[name][1] - integrand[name][2]) * scale).reshape(steps, -1)
              for name in sorted(integrand)], axis=1)[::-1]
-    readout = _readout_gradients(problem.system, problem.params, trace.forward.position[1:], problem.data)
+    readout = _readout_gradients(problem.system, problem.params, positions, problem.data)
     return per_step, _flatten(to_numpy(readout))
 
 
@@ -241,39 +238,51 @@ def _agreement_table(rhel: Gradients, bptt: Gradients, estimator: str) -> tuple[
 
 
 def gradient_lab_cost(config: ProblemConfig, settings: GradientLabSettings) -> costs.Cost:
-    """What :func:`run_gradient_lab` will cost now (compiling only if nobody has run these choices yet)."""
-    static = program("gradient lab", config, settings.integrator, settings.estimator, settings.gradient_point)
-    steps = guards.work(config.steps, config.make_system().position_size, 1, guards.PASSES["gradient lab"])
-    return costs.estimate(static, steps)
+    """What :func:`run_gradient_lab` will cost now (compiling only if nobody has run this shape and integrator
+    yet: the estimator and the gradient point are run-time values)."""
+    static = program("gradient lab", config, settings.integrator)
+    length = run_length("gradient lab", config)
+    return costs.estimate(static, guards.work(length, config.make_system().position_size, 1,
+                                              guards.PASSES["gradient lab"]))
 
 
 def eps_sweep_cost(config: ProblemConfig, settings: GradientLabSettings) -> costs.Cost:
-    """What :func:`run_eps_sweep` will cost now (it runs both dtypes and both estimators: one program each)."""
-    static = program("eps sweep", replace(config, dtype="float64"), settings.integrator, settings.gradient_point)
-    steps = guards.work(config.steps, config.make_system().position_size, 1, guards.PASSES["eps sweep"])
-    return costs.estimate(static, steps)
+    """What :func:`run_eps_sweep` will cost now (it runs both dtypes and both estimators, whatever the page's)."""
+    static = program("eps sweep", replace(config, dtype="float64"), settings.integrator)
+    length = run_length("eps sweep", config)
+    return costs.estimate(static, guards.work(length, config.make_system().position_size, 1,
+                                              guards.PASSES["eps sweep"]))
 
 
 def run_gradient_lab(config: ProblemConfig, settings: GradientLabSettings) -> GradientLabResult:
-    """RHEL against BPTT on one problem: everything the gradient lab draws, as a :class:`GradientLabResult`."""
+    """RHEL against BPTT on one problem: everything the gradient lab draws, as a :class:`GradientLabResult`.
+
+    Both estimators come from one trace (centred: the +eps and -eps echoes; one-sided: the +eps echo against
+    the forward pass), computed at the padded length and cut back to N steps in NumPy.
+    """
     check_run(config, "gradient lab", eps=settings.eps, damping=settings.damping, integrator=settings.integrator,
               estimator=settings.estimator, gradient_point=settings.gradient_point)
-    problem = build_problem(config)
-    trace, rhel, bptt = _lab_gradients(problem, settings)
-    bptt_costate = to_numpy(bptt_costates(problem, **_physics(settings)))
-    echo_costate = to_numpy(echo_costates(trace, settings.eps))
-    labels, groups = element_labels(to_numpy(bptt.params))
-    rhel_flat, bptt_flat = _flatten(to_numpy(rhel.params)), _flatten(to_numpy(bptt.params))
-    integrand, readout_part = _accumulator(problem, trace, settings.eps)
+    steps, physics = config.steps, _physics(settings)
+    problem = build_run_problem("gradient lab", config)
+    padded_trace = rhel_trace(problem, settings.eps, gradient_point=settings.gradient_point, **physics)
+    trace = unpadded_trace(to_numpy(padded_trace), steps)
+    rhel = trace.gradients if settings.estimator == "centred" else trace.one_sided
+    bptt = unpadded_gradients(to_numpy(gradients(problem, BPTT(), **physics)), steps)
+    first_steps = partial(jax.tree.map, lambda leaf: leaf[:steps + 1])  # forward time t = 0..N
+    bptt_costate = first_steps(to_numpy(bptt_costates(problem, **physics)))
+    echo_costate = first_steps(to_numpy(echo_costates(padded_trace, settings.eps)))
+    labels, groups = element_labels(bptt.params)
+    rhel_flat, bptt_flat = _flatten(rhel.params), _flatten(bptt.params)
+    integrand, readout_part = _accumulator(problem, padded_trace.forward.position[1:], trace, settings.eps)
     loss = float(bptt.loss)
     return GradientLabResult(
         settings=settings, labels=labels, groups=groups, rhel=rhel_flat, bptt=bptt_flat,
         table=_agreement_table(rhel, bptt, settings.estimator), overall=Agreement.of(rhel_flat, bptt_flat),
-        loss=loss, time=config.step_size * np.arange(1, config.steps + 1),
+        loss=loss, time=config.step_size * np.arange(1, steps + 1),
         rhel_inputs=np.asarray(rhel.inputs, np.float64), bptt_inputs=np.asarray(bptt.inputs, np.float64),
-        integrand=integrand, readout_part=readout_part, costate_time=config.step_size * np.arange(config.steps + 1),
+        integrand=integrand, readout_part=readout_part, costate_time=config.step_size * np.arange(steps + 1),
         bptt_costate=bptt_costate, echo_costate=echo_costate,
-        retrace_error=float(echo_retrace_error(trace)), problems=diagnose(rhel_flat, bptt_flat, loss),
+        retrace_error=float(echo_retrace_error(padded_trace)), problems=diagnose(rhel_flat, bptt_flat, loss),
         state_scale=guards.state_scale(trace.forward.position, trace.forward.momentum),
     )
 
@@ -288,11 +297,11 @@ def run_eps_sweep(config: ProblemConfig, settings: GradientLabSettings,
     check_run(config, "eps sweep", eps=None, damping=settings.damping, integrator=settings.integrator,
               estimator=settings.estimator, gradient_point=settings.gradient_point)
     physics = _physics(settings)
-    reference_problem = build_problem(replace(config, dtype="float64"))
+    reference_problem = build_run_problem("eps sweep", replace(config, dtype="float64"))
     reference = to_numpy(gradients(reference_problem, BPTT(), **physics).params)
     errors = {}
     for dtype in SWEEP_DTYPES:
-        problem = build_problem(replace(config, dtype=dtype))
+        problem = build_run_problem("eps sweep", replace(config, dtype=dtype))
         for estimator in ESTIMATORS:
             swept = rhel_gradients_over_eps(problem, eps_values, estimator=estimator,
                                             gradient_point=settings.gradient_point, **physics)

@@ -36,7 +36,7 @@ WORK_BUDGET = 12_000_000
 #: Passes over the sequence per interaction (forward, echoes, BPTT backward, costates...).
 PASSES = {
     "echo view": 5,  # forward, three echoes, energies
-    "gradient lab": 10,  # forward + three echoes, one-sided echo, BPTT forward + backward, costates
+    "gradient lab": 10,  # forward (with its integrand) + three echoes, BPTT forward + backward, costates, readout
     "eps sweep": 144,  # BPTT reference (2) + 2 dtypes x (forward + 23 eps x (2 + 1) echoes for both estimators)
     "check": 9,  # RHEL (3), BPTT (2), free-echo trace (4)
     "training update": 5,  # per sequence: RHEL forward + two echoes, BPTT forward + backward

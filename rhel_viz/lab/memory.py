@@ -2,7 +2,7 @@
 
 JAX keeps every program it compiles for the life of the process: about 20 MB each for the Echo view's
 programs, more for the Gradient lab's. The controls offer a finite set of static choices (sequence lengths
-from fixed lists, fixed option lists; :func:`rhel_viz.ui.params.reachable_programs` counts them: 804
+from fixed lists, fixed option lists; :func:`rhel_viz.ui.params.reachable_programs` counts them: 309
 programs), far more memory than a small server has. So when the process's resident memory passes
 :data:`RELEASE_AT_MB`, :func:`relieve` drops every compiled program (``jax.clear_caches``), collects the
 garbage and hands the freed heap back to the system (glibc's ``malloc_trim``). The next use of a dropped

@@ -8,7 +8,9 @@ checks that the widget's values are valid for the field, so whatever a widget, a
 gives, the library accepts.
 
 Shapes are compiled once per value, so the sequence lengths reachable from the app come only from
-the fixed lists :data:`STEP_CHOICES` and each task's ``step_choices``.
+the fixed lists :data:`STEP_CHOICES` and each task's ``step_choices``; the Echo page and the Gradient lab
+run every choice of :data:`STEP_CHOICES` at one padded length (:data:`rhel_viz.lab.runs.SEQUENCE_BUCKETS`),
+so their N selects no program.
 """
 
 from __future__ import annotations
@@ -166,11 +168,13 @@ def link_presets(path: Path = PRESETS_FILE) -> dict[str, Preset]:
 
 #: Per page, the controls whose values select compiled programs (shapes, dtype, static options). The others
 #: (step size, eps, friction, masses, seed, learning rate, the memory task's delay...) are traced: any value
-#: reuses the same programs. The Gradient lab's friction and integrator breakers only change friction and
-#: the integrator, so the integrator list covers them.
+#: reuses the same programs. The Echo page's and the Gradient lab's sequence length N is not static either
+#: (every N runs at one padded length), nor are the lab's estimator and full-step breaker (run-time values
+#: of one program). The lab's friction and integrator breakers only change friction and the integrator, so
+#: the integrator list covers them.
 STATIC_CONTROLS: dict[str, tuple[str, ...]] = {
-    "echo": ("system", "steps", "dtype", "integrator"),
-    "gradients": ("system", "steps", "dtype", "integrator", "estimator", "break_full_step"),
+    "echo": ("system", "dtype", "integrator"),
+    "gradients": ("system", "dtype", "integrator"),
     "deep": ("deep_layer", "deep_dtype"),
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import jax
 import jax.numpy as jnp
 import pytest
@@ -38,10 +40,14 @@ def test_static_choices_select_programs_and_traced_values_do_not():
     base = echo_view_cost(config).program
     assert echo_view_cost(ProblemConfig(steps=50, seed=3, step_size=0.2)).program == base  # traced: same program
     assert echo_view_cost(config, "rk4").program != base
-    assert echo_view_cost(ProblemConfig(steps=100)).program != base
+    assert echo_view_cost(ProblemConfig(steps=800)).program == base  # every N the pages offer runs padded to 800
+    assert echo_view_cost(ProblemConfig(steps=801)).program != base  # a longer run (command line) has its own
     assert echo_view_cost(ProblemConfig(steps=50, dtype="float32")).program != base
     lab = gradient_lab_cost(config, GradientLabSettings())
-    assert lab.program != gradient_lab_cost(config, GradientLabSettings(estimator="one-sided")).program
+    assert lab.program == gradient_lab_cost(config, GradientLabSettings(estimator="one-sided")).program
+    assert lab.program == gradient_lab_cost(config, GradientLabSettings(gradient_point="full")).program
+    assert lab.program == gradient_lab_cost(replace(config, steps=400), GradientLabSettings()).program
+    assert lab.program != gradient_lab_cost(config, GradientLabSettings(integrator="euler")).program
     assert lab.program == gradient_lab_cost(config, GradientLabSettings(eps=1e-3, damping=0.1)).program
     # The sweep runs both dtypes, whatever the page's dtype is.
     assert (eps_sweep_cost(config, GradientLabSettings()).program
@@ -138,7 +144,7 @@ def test_static_controls_are_exactly_those_that_select_programs(page):
         other_task = key.startswith("train_steps_") and key != "train_steps_signal"  # not the shown task's N
         if key in static and not other_task:
             assert changed != base, f"{page}: {key} is listed as static but selects no new program"
-        elif key in ("break_integrator", "break_full_step"):
+        elif key == "break_integrator":
             assert changed != base and set(changed) <= reachable, key
         else:
             assert changed == base, f"{page}: {key} changes the compiled programs but is not listed as static"
@@ -148,7 +154,9 @@ def test_every_view_the_controls_offer_maps_to_a_finite_counted_set_of_programs(
     from rhel_viz.ui import params
 
     programs = params.reachable_programs()
-    assert len(programs["echo"]) == 3 * 5 * 2 * 3  # system x N x dtype x integrator
+    assert len(programs["echo"]) == 3 * 2 * 3  # system x dtype x integrator (every N runs at one padded length)
+    # The lab: system x dtype x integrator; the eps sweep (both dtypes at once): system x integrator.
+    assert len(programs["gradients"]) == 3 * 2 * 3 + 3 * 3
     live_steps = len(live_scaling_plan("hru")) + len(live_scaling_plan("hssm4"))
     assert len(programs["deep"]) == 2 * 2 + live_steps  # layer x dtype, plus the live measurements' steps
     assert all(program.kind in costs.COMPILE_S for found in programs.values() for program in found)

@@ -37,14 +37,14 @@ def test_small_classroom_of_browsers_finishes_every_page_and_plays():
 def test_soak_views_cover_every_static_option_and_the_soak_samples_memory():
     views = loadtest.soak_views()
     echo = [query for page, query in views if page == "echo"]
-    assert len(echo) == 90 and len({tuple(sorted(query.items())) for query in echo}) == 90
+    assert len(echo) == 18 and len({tuple(sorted(query.items())) for query in echo}) == 18  # system, dtype, integ.
     assert {page for page, _ in views} == {"echo", "gradients", "training", "deep"}
     # A few views of two pages on a fresh server: no errors, one memory sample per view, under the ceiling.
     few = [next(view for view in views if view[0] == page) for page in ("echo", "training")]
     report = loadtest.run_soak(views=few, fresh_cache=False)
     assert report["errors"] == 0, report["first_errors"]
     assert report["views"] == 2 and report["server_rss_mb_every_10_views"][-1].startswith("2: ")
-    assert report["reachable_programs"] > 700
+    assert report["reachable_programs"] > 300
     assert report["server_rss_peak_mb"] < loadtest.SOAK_CEILING_MB
 
 
