@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -137,6 +138,7 @@ def run(views: list[tuple[str, dict[str, Any], tuple[costs.Program, ...]]] | Non
     on. Between views the memory ceiling is checked (:func:`rhel_viz.lab.memory.relieve`).
     """
     views = plan() if views is None else views
+    _log(f"started: {len(views)} views, {sum(len(programs) for _, _, programs in views)} programs")
     progress.total = sum(len(programs) for _, _, programs in views)
     progress.done, progress.failures = 0, []
     progress.state, progress.started, progress.finished = "running", time.time(), 0.0
@@ -158,7 +160,18 @@ def run(views: list[tuple[str, dict[str, Any], tuple[costs.Program, ...]]] | Non
     else:
         progress.state = "done"
     progress.current, progress.finished = "", time.time()
+    _log(f"{progress.state}: {progress.done} of {progress.total} programs in {progress.seconds:.1f} s, "
+         f"{len(progress.failures)} failures")
     return progress
+
+
+#: Start of the warm-up's lines in the server log (``bench first-touch`` waits for the "done" line).
+LOG_PREFIX = "rhel-viz warm-up"
+
+
+def _log(message: str) -> None:
+    sys.stderr.write(f"{LOG_PREFIX} {message}\n")
+    sys.stderr.flush()
 
 
 def _lowest_priority() -> None:
