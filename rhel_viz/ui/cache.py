@@ -125,19 +125,26 @@ def _layer_agreement(settings: deep.AgreementSettings, _owner: str) -> deep.Laye
 
 
 def live_scaling(model: str) -> deep.LiveScaling:
-    """Time and XLA memory at short lengths, measured once per server process. Each step (one method at one
-    length) holds the compute slot alone, so no other computation runs while it times; between steps
-    other sessions' computations go first."""
-    with slots.off_page_slot():
-        return _live_scaling(model, _owner=owner())
-
-
-@st.cache_data(max_entries=4, ttl=TTL_S, show_spinner="Compiling and timing forward, RHEL and BPTT at four lengths…")
-def _live_scaling(model: str, _owner: str) -> deep.LiveScaling:
-    rows = [slots.compute(deep.live_step_cost(model, seq_len, method), _owner, deep.measure_live_step, model,
-                          seq_len, method)
-            for seq_len, method in deep.live_scaling_plan(model)]  # step by step: others go in between
+    """Time and XLA memory at short lengths, measured once per server process, step by step (one method at one
+    length each): a progress bar says how far it got, each step holds the compute slot alone (no other
+    computation runs while it times) and between steps other sessions' computations go first. Changing any
+    control meanwhile ends the page run between two steps; the steps already measured stay cached."""
+    plan = deep.live_scaling_plan(model)
+    bar = st.progress(0.0, text=f"Measuring live: step 1 of {len(plan)}…")
+    rows = []
+    for number, (seq_len, method) in enumerate(plan):
+        bar.progress(number / len(plan), text=f"Measuring live: {method.upper()} at N = {seq_len} "
+                                              f"(step {number + 1} of {len(plan)}; each compiles, then times)…")
+        with slots.off_page_slot():
+            rows.append(_live_step(model, seq_len, method, _owner=owner()))
+    bar.empty()
     return deep.live_scaling_of(model, rows)
+
+
+@st.cache_data(max_entries=64, ttl=TTL_S, show_spinner=False)
+def _live_step(model: str, seq_len: int, method: str, _owner: str) -> dict[str, Any]:
+    return slots.compute(deep.live_step_cost(model, seq_len, method), _owner, deep.measure_live_step, model,
+                         seq_len, method)
 
 
 def scaling_report() -> dict[str, Any] | None:

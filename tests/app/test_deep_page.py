@@ -37,5 +37,6 @@ def test_widgets_by_key_and_fig4_axes():
     at.toggle(key="deep_live").set_value(True).run()  # live measurements on demand (one HRU layer)
     assert not at.exception
     assert len(at.get("plotly_chart")) == n_charts + 2
+    assert not at.get("progress")  # the live measurement's progress bar is gone once it is done
     live = at.dataframe[1].value
     assert live.set_index("measure").loc["RHEL growth ÷ must-exist"].iloc[0] <= 1.2
