@@ -13,10 +13,10 @@ from rhel_viz.lab.compile_cache import CACHE_ENV
 from rhel_viz.ui.warmup import WARMUP_ENV
 from tests.helpers import assert_page_healthy, served_app, wait_for_run
 
-#: The Gradient lab's last combination of static controls: the warm-up reaches it after every Echo view and
-#: every other Gradient-lab view, minutes after the start.
-LATE_VIEW = ("/gradients?system=nonlinear&steps=800&dtype=float32&integrator=rk4&estimator=one-sided"
-             "&break_full_step=true")
+#: The Echo page's last combination of the controls that select a program (rhel_viz.ui.params.STATIC_CONTROLS):
+#: the warm-up reaches it after the four default views and the 17 other Echo programs (over a minute), while
+#: the test opens it seconds after the server started.
+LATE_VIEW = "/echo?system=nonlinear&dtype=float64&integrator=rk4"
 #: Collects every text shown on the page while it loads (a spinner may come and go between two polls).
 RECORD_TEXTS = """() => { window.seenTexts = [];
   new MutationObserver(() => window.seenTexts.push(document.body.innerText.slice(0, 4000)))
@@ -44,6 +44,6 @@ def test_a_page_the_warm_up_has_not_reached_says_preparing_and_works(warming_app
     wait_for_run(page, timeout_ms=180_000)
     seen = page.evaluate("() => window.seenTexts.join('\\n')")
     assert "Preparing this setting: compiling it for the first time" in seen
-    assert page.get_by_role("heading", name="Gradient lab: RHEL against BPTT").is_visible()
-    assert page.locator(".st-key-bars [data-testid='stPlotlyChart']").is_visible()
+    assert page.get_by_role("heading", name="The echo: run forward, flip, retrace").is_visible()
+    assert page.locator(".st-key-echo_animation [data-testid='stPlotlyChart']").is_visible()
     assert_page_healthy(page)
