@@ -46,17 +46,22 @@ def loss_figure(history: Sequence[StepRecord]) -> go.Figure:
 
 
 def agreement_figure(history: Sequence[StepRecord]) -> go.Figure:
-    """RHEL against BPTT at the same parameters (the RHEL copy's), per update: 1 - cosine and the relative
-    error, log scale (updates where the agreement was not measured are left out)."""
+    """RHEL against BPTT at the same parameters (the RHEL copy's), per update: the relative error, 1 - cosine and
+    the gradient's norm relative to its first, log scale (updates where the agreement was not measured are left
+    out). RHEL's error is absolute: the relative error rises as the gradient norm falls near a minimum."""
     fig = go.Figure()
     index = _thin(len(history))
     measured = [i for i in index if np.isfinite(history[i].cosine)]
     steps = np.array([history[i].step for i in measured])
     misalignment = np.maximum(1.0 - np.array([history[i].cosine for i in measured]), TINY)
     rel_error = np.maximum(np.array([history[i].rel_error for i in measured]), TINY)
+    norms = np.array([history[i].gradient_norm for i in measured])
+    first_norm = next((record.gradient_norm for record in history if np.isfinite(record.gradient_norm)), np.nan)
+    shrink = np.maximum(norms / first_norm, TINY) if first_norm > 0 else np.full(len(measured), np.nan)
     fig.add_scatter(x=steps, y=rel_error, mode="lines", name="relative error", line=dict(color=RHEL, width=2))
     fig.add_scatter(x=steps, y=misalignment, mode="lines", name="1 − cosine", line=dict(color=FORWARD, width=2))
-    fig.update_yaxes(type="log", title="RHEL vs BPTT", **log_ticks(np.concatenate([rel_error, misalignment])))
+    fig.add_scatter(x=steps, y=shrink, mode="lines", name="|gradient| / first", line=dict(color=NEUTRAL, dash="dot"))
+    fig.update_yaxes(type="log", title="RHEL vs BPTT", **log_ticks(np.concatenate([rel_error, misalignment, shrink])))
     fig.update_xaxes(title="update")
     return base_layout(fig, "Gradients at the same point", height=320)
 
