@@ -192,11 +192,11 @@ def interactive() -> dict[str, Any]:
 
 
 def _slider_latencies(page, presses: int) -> list[float]:
-    """Seconds from a key press on the "Sample shown" slider until the page's rerun has reached it."""
-    import re
+    """Seconds from a key press on the "Sample shown" slider until the page's rerun has reached it (the
+    Training page counts its full-page runs in a hidden marker, ``data-testid="train-page-runs"``)."""
 
     def page_runs() -> int:
-        return int(page.get_by_text(re.compile(r"Full page runs: \d+")).inner_text().rsplit(":", 1)[1])
+        return int(page.get_by_test_id("train-page-runs").get_attribute("data-runs"))
 
     slider = page.get_by_test_id("stSlider").filter(has_text="Sample shown").get_by_role("slider")
     latencies = []
@@ -205,7 +205,9 @@ def _slider_latencies(page, presses: int) -> list[float]:
         slider.focus()
         start = time.perf_counter()
         slider.press("ArrowRight" if index % 2 == 0 else "ArrowLeft")
-        page.wait_for_function(f"document.body.innerText.includes('Full page runs: {before + 1}')", timeout=10_000)
+        page.wait_for_function(
+            "above => { const marker = document.querySelector('[data-testid=\"train-page-runs\"]');"
+            " return marker !== null && Number(marker.dataset.runs) > above; }", arg=before, timeout=10_000)
         latencies.append(time.perf_counter() - start)
         page.wait_for_timeout(300)
     return latencies

@@ -14,9 +14,10 @@ choices = ui.controls()
 st.markdown(f"**{TASKS[choices.settings.task].title}.** {TASKS[choices.settings.task].description}")
 guards.warn_eps_roundoff(choices.settings.dtype, choices.hyper.eps)
 ui.buttons(choices)
+playback = ui.playback_controls()
 sample = st.slider("Sample shown", 0, ui.MAX_SAMPLE, 0, key="train_sample", bind="query-params",
                    help="which sequence of the data set the prediction plot shows")
-st.caption(f"Full page runs: {page_runs}")
-ui.live_view(choices, sample)
+ui.page_run_marker(page_runs)
+ui.live_view(choices, sample, playback)
 with st.expander("What am I looking at?"):
     text.markdown("training")

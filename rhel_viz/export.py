@@ -80,8 +80,10 @@ def training_figures(values: Mapping, updates: int = DEFAULT_TRAINING_UPDATES) -
     prediction = (training_plots.springs_figure(result) if settings.task == "coupling-spring"
                   else training_plots.prediction_figure(result, classes=state.data.labels is not None))
     return PresetFigures({"training_loss": training_plots.loss_figure(state.history),
-                          "training_cosine": training_plots.cosine_figure(state.history),
-                          "training_parameters": training_plots.parameters_figure(state.snapshots),
+                          "training_agreement": training_plots.agreement_figure(state.history),
+                          "training_drift": training_plots.drift_figure(state.history),
+                          "training_parameters": training_plots.parameters_figure(state.snapshots,
+                                                                                  state.snapshot_steps),
                           "training_prediction": prediction})
 
 

@@ -1,22 +1,31 @@
 """Train two copies of the same parameters side by side: one with RHEL gradients, one with BPTT.
 
 Both copies start from the same initialisation, use the same optax optimiser (SGD or Adam) and
-the same batches; only the gradient method differs. The update for one method is one jitted
-function at module level; learning rate and eps are traced (changing them never recompiles) and
-the optimiser is rebuilt inside the trace from its registry name.
+the same batches; only the gradient method differs. Each update also measures the claim RHEL makes
+at one point: the RHEL gradient (from the echoes) and the BPTT gradient (``jax.grad`` through the
+same forward scan) *at the same parameters*, the RHEL copy's. The two copies themselves drift apart
+over many updates (round-off-level differences are amplified by the training dynamics), so comparing
+their gradients would mix that drift into the agreement; :class:`StepRecord` keeps both facts apart.
 
-:class:`TrainState` is a plain value (arrays, optimiser states, lists of floats) that a Streamlit
-session can hold; :func:`train` is a generator that advances it and yields one :class:`StepRecord`
-per update. A loss or parameter that stops being finite ends training with a message
+Compiled programs: one jitted batch gradient per method (``method`` and the system are static) and one
+jitted optimiser step; the same-point BPTT gradient reuses the BPTT program, so measuring the
+agreement compiles nothing more. Learning rate and eps are traced (changing them never recompiles).
+
+:class:`TrainState` is a plain value that a Streamlit session can hold, and bounded: however long
+training plays, it keeps at most :data:`HISTORY_CAP` update records and :data:`SNAPSHOT_CAP` parameter
+snapshots (each holding both copies), thinned to every 2**k-th update as they fill (:class:`ThinnedLog`).
+:func:`train` is a generator that advances it and yields one :class:`StepRecord` per update (every
+one, thinned or not). A loss or parameter that stops being finite ends training with a message
 (:class:`Diverged`), never with a traceback.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -26,7 +35,7 @@ import optax
 from rhel_viz.core.bptt import BPTT
 from rhel_viz.core.integrators import State, simulate
 from rhel_viz.core.losses import Sequence
-from rhel_viz.core.metrics import cosine
+from rhel_viz.core.metrics import cosine, relative_error
 from rhel_viz.core.problem import Problem, gradients
 from rhel_viz.core.rhel import RHEL
 from rhel_viz.core.systems import Params, System
@@ -41,8 +50,14 @@ DEFAULT_OPTIMISER = "adam"
 METHODS: tuple[str, ...] = ("rhel", "bptt")
 #: Training is declared diverged when a loss exceeds this multiple of the first loss (or is not finite).
 BLOW_UP_FACTOR = 1e6
-MAX_UPDATES = 3000  # most training updates in one run (the app pauses there; an export runs at most this many)
+MAX_UPDATES = 3000  # most training updates one export runs
 UPDATES = Range("updates", 1, MAX_UPDATES, integer=True)
+#: The most update records a :class:`TrainState` keeps (thinned to every 2**k-th update beyond), plus the latest.
+HISTORY_CAP = 1024
+#: The most parameter snapshots (both copies each) a :class:`TrainState` keeps, thinned likewise, plus the latest.
+SNAPSHOT_CAP = 256
+
+Item = TypeVar("Item")
 
 
 @dataclass(frozen=True)
@@ -57,21 +72,68 @@ class Hyper:
 
 
 class StepRecord(NamedTuple):
-    """Metrics of one update (losses are those of the batch, before the update)."""
+    """Metrics of one update (losses are those of the batch, before the update).
+
+    ``cosine`` and ``rel_error`` compare the RHEL gradient with the BPTT gradient at the same parameters
+    (the RHEL copy's, before the update; nan when not measured), ``gradient_norm`` is that BPTT gradient's
+    norm (RHEL's error is absolute, about the same at every update, so its relative error grows as the
+    gradient shrinks near a minimum). ``param_distance`` is
+    |theta_RHEL - theta_BPTT| / |theta_BPTT| after the update: how far the two copies have drifted apart.
+    """
 
     step: int
     loss_rhel: float
     loss_bptt: float
-    cosine: float  # between the RHEL and the BPTT gradient of this update
+    cosine: float = float("nan")
+    rel_error: float = float("nan")
+    gradient_norm: float = float("nan")
+    param_distance: float = float("nan")
+
+
+class ThinnedLog(Generic[Item]):
+    """At most ``cap`` entries (step, item) spread over every step so far, plus the latest one.
+
+    Steps that are a multiple of ``stride`` are kept; when more than ``cap`` are kept, the stride doubles
+    and every other entry goes. So the kept steps stay evenly spread from the first to the latest, and
+    memory stays bounded however many steps are added.
+    """
+
+    def __init__(self, cap: int) -> None:
+        if cap < 2:
+            raise ValueError(f"a thinned log keeps at least 2 entries, got cap = {cap}")
+        self.cap, self.stride = cap, 1
+        self._kept: list[tuple[int, Item]] = []
+        self._latest: tuple[int, Item] | None = None
+
+    def add(self, step: int, item: Item) -> None:
+        self._latest = (step, item)
+        if step % self.stride:
+            return
+        self._kept.append((step, item))
+        if len(self._kept) > self.cap:
+            self.stride *= 2
+            self._kept = [(kept, value) for kept, value in self._kept if kept % self.stride == 0]
+
+    def entries(self) -> list[tuple[int, Item]]:
+        """Kept entries in step order, ending with the latest step added."""
+        if self._latest is not None and (not self._kept or self._kept[-1][0] != self._latest[0]):
+            return [*self._kept, self._latest]
+        return list(self._kept)
+
+    def __len__(self) -> int:
+        return len(self.entries())
 
 
 class Diverged(Exception):
     """Training produced a non-finite loss or parameter; the message says what to change."""
 
 
+Snapshot = dict[str, dict[str, np.ndarray]]  # method -> parameter name -> values
+
+
 @dataclass
 class TrainState:
-    """Everything a session holds between updates."""
+    """Everything a session holds between updates; bounded (see :data:`HISTORY_CAP`, :data:`SNAPSHOT_CAP`)."""
 
     settings: TaskSettings
     data: TaskData
@@ -79,18 +141,43 @@ class TrainState:
     params: dict[str, Params]  # method -> trainable parameters
     opt_states: dict[str, Any]  # method -> optax state
     step: int = 0
-    history: list[StepRecord] = field(default_factory=list)
-    snapshots: dict[str, list[dict[str, np.ndarray]]] = field(default_factory=dict)  # method -> per step
+    records: ThinnedLog[StepRecord] = field(default_factory=lambda: ThinnedLog(HISTORY_CAP))
+    snapshot_log: ThinnedLog[Snapshot] = field(default_factory=lambda: ThinnedLog(SNAPSHOT_CAP))
+    first_loss: float | None = None  # the larger of the two copies' losses at update 1
+    worst_cosine: float = float("nan")  # lowest same-point cosine over every update so far
+    worst_rel_error: float = float("nan")  # highest same-point relative error over every update so far
+    max_relative_loss_gap: float = float("nan")  # max over updates of |L_RHEL - L_BPTT| / |L_BPTT|
     error: str | None = None
 
     @property
-    def max_relative_loss_gap(self) -> float:
-        """max over steps of |L_RHEL - L_BPTT| / |L_BPTT| (nan before the first update)."""
-        if not self.history:
-            return float("nan")
-        rhel = np.array([r.loss_rhel for r in self.history])
-        bptt = np.array([r.loss_bptt for r in self.history])
-        return float(np.max(np.abs(rhel - bptt) / np.maximum(np.abs(bptt), np.finfo(float).tiny)))
+    def history(self) -> list[StepRecord]:
+        """The kept update records, in order, ending with the latest update."""
+        return [record for _, record in self.records.entries()]
+
+    @property
+    def last(self) -> StepRecord | None:
+        """The latest update's record (None before the first update)."""
+        entries = self.records.entries()
+        return entries[-1][1] if entries else None
+
+    @property
+    def snapshot_steps(self) -> np.ndarray:
+        """The update after which each kept snapshot was taken (0: the initialisation)."""
+        return np.array([step for step, _ in self.snapshot_log.entries()], dtype=int)
+
+    @property
+    def snapshots(self) -> dict[str, list[dict[str, np.ndarray]]]:
+        """method -> the kept parameter snapshots, in the order of :attr:`snapshot_steps`."""
+        entries = self.snapshot_log.entries()
+        return {method: [snapshot[method] for _, snapshot in entries] for method in METHODS}
+
+    def kept_bytes(self) -> int:
+        """Bytes of the arrays and records kept in the history and snapshots (what grows while playing)."""
+        snapshot_bytes = sum(leaf.nbytes for _, snapshot in self.snapshot_log.entries()
+                             for leaf in jax.tree.leaves(snapshot))
+        record_bytes = sum(sys.getsizeof(record) + sum(sys.getsizeof(value) for value in record)
+                           for _, record in self.records.entries())
+        return snapshot_bytes + record_bytes
 
 
 def check_optimiser(name: str) -> None:
@@ -141,11 +228,12 @@ def init_state(settings: TaskSettings, optimiser: str = DEFAULT_OPTIMISER) -> Tr
     update_cost(data)
     trainable = {name: data.params[name] for name in data.trainable}
     opt_state = OPTIMISERS[optimiser](0.0).init(trainable)
+    state = TrainState(settings=settings, data=data, optimiser=optimiser,
+                       params={method: trainable for method in METHODS},
+                       opt_states={method: opt_state for method in METHODS})
     snapshot = _numpy(trainable)
-    return TrainState(settings=settings, data=data, optimiser=optimiser,
-                      params={method: trainable for method in METHODS},
-                      opt_states={method: opt_state for method in METHODS},
-                      snapshots={method: [snapshot] for method in METHODS})
+    state.snapshot_log.add(0, {method: snapshot for method in METHODS})
+    return state
 
 
 def batch_at(data: TaskData, step: int) -> Sequence:
@@ -156,33 +244,44 @@ def batch_at(data: TaskData, step: int) -> Sequence:
     return jax.tree.map(lambda leaf: leaf[index], data.dataset)
 
 
-def _batch_gradients(method: str, system: System, params: Params, initial: State, batch: Sequence,
-                     step_size: jax.Array, eps: jax.Array) -> tuple[jax.Array, Params]:
-    """Mean loss and mean parameter gradient over the batch, by RHEL or BPTT."""
+@partial(jax.jit, static_argnames=("method", "system"))
+def batch_gradients(method: str, system: System, trainable: Params, frozen: Params, initial: State,
+                    batch: Sequence, step_size: jax.Array, eps: jax.Array) -> tuple[jax.Array, Params]:
+    """Mean loss and mean gradient of the trainable parameters over the batch, by RHEL or BPTT.
+
+    One compiled program per method and task shapes: the BPTT copy's update and the same-point BPTT
+    gradient at the RHEL copy's parameters run the same program (eps is unused by BPTT).
+    """
     gradient_method = RHEL(eps) if method == "rhel" else BPTT()
+    params = {**frozen, **trainable}
     one = lambda data: gradients(Problem(system, params, initial, data, step_size), gradient_method)
     per_sample = jax.vmap(one)(batch)
     mean = lambda leaf: jnp.mean(leaf, axis=0)
-    return mean(per_sample.loss), jax.tree.map(mean, per_sample.params)
+    return mean(per_sample.loss), {name: mean(per_sample.params[name]) for name in trainable}
 
 
-@partial(jax.jit, static_argnames=("method", "system", "optimiser"))
-def update(method: str, system: System, optimiser: str, trainable: Params, frozen: Params, opt_state: Any,
-           initial: State, batch: Sequence, step_size: jax.Array, eps: jax.Array,
-           learning_rate: jax.Array) -> tuple[Params, Any, jax.Array, Params]:
-    """One optimiser update of the trainable parameters; returns (params, opt state, loss, gradient)."""
-    loss, grads = _batch_gradients(method, system, {**frozen, **trainable}, initial, batch, step_size, eps)
-    grads = {name: grads[name] for name in trainable}
+@partial(jax.jit, static_argnames=("optimiser",))
+def apply_gradients(optimiser: str, trainable: Params, grads: Params, opt_state: Any,
+                    learning_rate: jax.Array) -> tuple[Params, Any]:
+    """One optimiser step of the trainable parameters; returns (params, opt state)."""
     updates, opt_state = OPTIMISERS[optimiser](learning_rate).update(grads, opt_state, trainable)
-    return optax.apply_updates(trainable, updates), opt_state, loss, grads
+    return optax.apply_updates(trainable, updates), opt_state
+
+
+def _norm(tree: Any) -> float:
+    return float(np.sqrt(sum(np.sum(np.square(np.asarray(leaf, np.float64))) for leaf in jax.tree.leaves(tree))))
 
 
 def _finite(tree: Any) -> bool:
     return all(bool(np.all(np.isfinite(np.asarray(leaf)))) for leaf in jax.tree.leaves(tree))
 
 
-def train_step(state: TrainState, hyper: Hyper) -> StepRecord:
-    """Advance both copies by one update (in place) and return its metrics; raises :class:`Diverged`."""
+def train_step(state: TrainState, hyper: Hyper, check_agreement: bool = True) -> StepRecord:
+    """Advance both copies by one update (in place) and return its metrics; raises :class:`Diverged`.
+
+    ``check_agreement``: also compute the BPTT gradient at the RHEL copy's parameters (one more BPTT
+    pass) for the record's same-point cosine and relative error; otherwise they are nan.
+    """
     if state.error:
         raise Diverged(state.error)
     unstable = unstable_copy(state)
@@ -196,34 +295,50 @@ def train_step(state: TrainState, hyper: Hyper) -> StepRecord:
     batch = batch_at(data, state.step)
     frozen = {name: leaf for name, leaf in data.params.items() if name not in data.trainable}
     eps, learning_rate = jnp.asarray(hyper.eps, dtype), jnp.asarray(hyper.learning_rate, dtype)
-    results = {}
+    shared = (frozen, data.initial, batch, data.step_size, eps)
+    losses, grads = {}, {}
     for method in METHODS:
-        results[method] = update(method, data.system, state.optimiser, state.params[method], frozen,
-                                 state.opt_states[method], data.initial, batch, data.step_size, eps, learning_rate)
-    losses = {method: float(results[method][2]) for method in METHODS}
-    first = state.history[0] if state.history else None
-    ceiling = BLOW_UP_FACTOR * max(first.loss_rhel, first.loss_bptt) if first else np.inf
-    finite = all(np.isfinite(list(losses.values()))) and _finite([r[0] for r in results.values()])
+        loss, grads[method] = batch_gradients(method, data.system, state.params[method], *shared)
+        losses[method] = float(loss)
+    same_point = batch_gradients("bptt", data.system, state.params["rhel"], *shared)[1] if check_agreement else None
+    stepped = {method: apply_gradients(state.optimiser, state.params[method], grads[method],
+                                       state.opt_states[method], learning_rate) for method in METHODS}
+    ceiling = BLOW_UP_FACTOR * state.first_loss if state.first_loss is not None else np.inf
+    finite = all(np.isfinite(list(losses.values()))) and _finite([params for params, _ in stepped.values()])
     if not finite or max(losses.values()) > ceiling:
         state.error = (f"training stopped at update {state.step + 1}: the loss blew up (RHEL {losses['rhel']:.3g}, "
                        f"BPTT {losses['bptt']:.3g}; more than {BLOW_UP_FACTOR:.0e} times the first loss, or not "
                        "finite). "
                        "Lower the learning rate, or use float64 / a larger eps in float32, then reset.")
         raise Diverged(state.error)
-    record = StepRecord(state.step + 1, losses["rhel"], losses["bptt"],
-                        cosine(results["rhel"][3], results["bptt"][3]))
     for method in METHODS:
-        state.params[method], state.opt_states[method] = results[method][0], results[method][1]
-        state.snapshots[method].append(_numpy(state.params[method]))
-    state.step += 1
-    state.history.append(record)
+        state.params[method], state.opt_states[method] = stepped[method]
+    agreement = ((cosine(grads["rhel"], same_point), relative_error(grads["rhel"], same_point),
+                  _norm(same_point)) if same_point is not None else (float("nan"),) * 3)
+    record = StepRecord(state.step + 1, losses["rhel"], losses["bptt"], *agreement,
+                        relative_error(state.params["rhel"], state.params["bptt"]))
+    _account(state, record)
     return record
 
 
-def train(state: TrainState, hyper: Hyper, updates: int) -> Iterator[StepRecord]:
+def _account(state: TrainState, record: StepRecord) -> None:
+    """Log the update just made: its record, a snapshot of both copies, and the running extremes."""
+    state.step = record.step
+    if state.first_loss is None:
+        state.first_loss = max(record.loss_rhel, record.loss_bptt)
+    gap = abs(record.loss_rhel - record.loss_bptt) / max(abs(record.loss_bptt), np.finfo(float).tiny)
+    state.max_relative_loss_gap = float(np.nanmax([state.max_relative_loss_gap, gap]))
+    if np.isfinite(record.cosine):
+        state.worst_cosine = float(np.nanmin([state.worst_cosine, record.cosine]))
+        state.worst_rel_error = float(np.nanmax([state.worst_rel_error, record.rel_error]))
+    state.records.add(record.step, record)
+    state.snapshot_log.add(record.step, {method: _numpy(state.params[method]) for method in METHODS})
+
+
+def train(state: TrainState, hyper: Hyper, updates: int, check_agreement: bool = True) -> Iterator[StepRecord]:
     """Yield the metrics of ``updates`` successive updates (stops early, raising, if training diverges)."""
     for _ in range(updates):
-        yield train_step(state, hyper)
+        yield train_step(state, hyper, check_agreement)
 
 
 @partial(jax.jit, static_argnames=("system",))

@@ -13,6 +13,10 @@ from rhel_viz.plots.style import BPTT, FORWARD, NEUTRAL, RHEL, TARGET, base_layo
 MAX_POINTS = 600  # curves are thinned to about this many points
 SMALL_GROUP = 4  # parameter groups up to this size are drawn entry by entry, larger ones as a norm
 TINY = 1e-18  # floor of log-scale axes (a gap of exactly zero)
+#: Colours of the learned-parameter lines, distinct for the most series a task draws (springs: 3; HRUs: one
+#: line per small group, one norm per large one); Plotly's default cycle repeated after a few.
+PARAMETER_COLOURS = ("#1B998B", "#2F6FDE", "#C5283D", "#F4A259", "#8E7DBE", "#5C946E", "#B07AA1", "#7F6A4F",
+                     "#E15759", "#17BECF")
 
 
 def _thin(count: int) -> np.ndarray:
@@ -30,27 +34,48 @@ def _method_lines(fig: go.Figure, x: np.ndarray, rhel: np.ndarray, bptt: np.ndar
 
 
 def loss_figure(history: Sequence[StepRecord]) -> go.Figure:
-    """Batch loss per update for both methods, log scale (the curves should lie on top of each other)."""
+    """Batch loss per update of each copy, log scale: the RHEL-trained copy and the BPTT-trained copy."""
     fig = go.Figure()
     index = _thin(len(history))
     steps = np.array([history[i].step for i in index])
     rhel, bptt = np.array([history[i].loss_rhel for i in index]), np.array([history[i].loss_bptt for i in index])
-    _method_lines(fig, steps, rhel, bptt, mode="lines")
+    _method_lines(fig, steps, rhel, bptt, "copy", mode="lines")
     fig.update_yaxes(type="log", title="loss", **log_ticks(np.concatenate([rhel, bptt])))
     fig.update_xaxes(title="update")
-    return base_layout(fig, "Loss: RHEL vs BPTT", height=320)
+    return base_layout(fig, "Loss of each copy", height=320)
 
 
-def cosine_figure(history: Sequence[StepRecord]) -> go.Figure:
-    """1 - cos(RHEL gradient, BPTT gradient) per update, log scale (0 means identical directions)."""
+def agreement_figure(history: Sequence[StepRecord]) -> go.Figure:
+    """RHEL against BPTT at the same parameters (the RHEL copy's), per update: the relative error, 1 - cosine and
+    the gradient's norm relative to its first, log scale (updates where the agreement was not measured are left
+    out). RHEL's error is absolute: the relative error rises as the gradient norm falls near a minimum."""
+    fig = go.Figure()
+    index = _thin(len(history))
+    measured = [i for i in index if np.isfinite(history[i].cosine)]
+    steps = np.array([history[i].step for i in measured])
+    misalignment = np.maximum(1.0 - np.array([history[i].cosine for i in measured]), TINY)
+    rel_error = np.maximum(np.array([history[i].rel_error for i in measured]), TINY)
+    norms = np.array([history[i].gradient_norm for i in measured])
+    first_norm = next((record.gradient_norm for record in history if np.isfinite(record.gradient_norm)), np.nan)
+    shrink = np.maximum(norms / first_norm, TINY) if first_norm > 0 else np.full(len(measured), np.nan)
+    fig.add_scatter(x=steps, y=rel_error, mode="lines", name="relative error", line=dict(color=RHEL, width=2))
+    fig.add_scatter(x=steps, y=misalignment, mode="lines", name="1 − cosine", line=dict(color=FORWARD, width=2))
+    fig.add_scatter(x=steps, y=shrink, mode="lines", name="|gradient| / first", line=dict(color=NEUTRAL, dash="dot"))
+    fig.update_yaxes(type="log", title="RHEL vs BPTT", **log_ticks(np.concatenate([rel_error, misalignment, shrink])))
+    fig.update_xaxes(title="update")
+    return base_layout(fig, "Gradients at the same point", height=320)
+
+
+def drift_figure(history: Sequence[StepRecord]) -> go.Figure:
+    """|theta_RHEL - theta_BPTT| / |theta_BPTT| per update, log scale: how far the two copies drifted apart."""
     fig = go.Figure()
     index = _thin(len(history))
     steps = np.array([history[i].step for i in index])
-    misalignment = np.maximum(1.0 - np.array([history[i].cosine for i in index]), TINY)
-    fig.add_scatter(x=steps, y=misalignment, mode="lines", name="1 − cos", line=dict(color=FORWARD, width=2))
-    fig.update_yaxes(type="log", title="1 − cosine", **log_ticks(misalignment))
+    distance = np.maximum(np.array([history[i].param_distance for i in index]), TINY)
+    fig.add_scatter(x=steps, y=distance, mode="lines", name="parameter distance", line=dict(color=NEUTRAL, width=2))
+    fig.update_yaxes(type="log", title="|θ_RHEL − θ_BPTT| / |θ_BPTT|", **log_ticks(distance))
     fig.update_xaxes(title="update")
-    return base_layout(fig, "Gradient agreement per update", height=320)
+    return base_layout(fig, "How far the two copies drifted apart", height=320)
 
 
 def _parameter_series(snapshots: Sequence[dict[str, np.ndarray]], index: np.ndarray) -> dict[str, np.ndarray]:
@@ -67,15 +92,22 @@ def _parameter_series(snapshots: Sequence[dict[str, np.ndarray]], index: np.ndar
     return series
 
 
-def parameters_figure(snapshots: dict[str, Sequence[dict[str, np.ndarray]]]) -> go.Figure:
-    """Learned parameters over updates (raw, pre-squash values); RHEL solid, BPTT dashed."""
+def parameters_figure(snapshots: dict[str, Sequence[dict[str, np.ndarray]]],
+                      steps: Sequence[int] | np.ndarray | None = None) -> go.Figure:
+    """Learned parameters over updates (raw, pre-squash values); RHEL solid, BPTT dashed.
+
+    ``steps``: the update of each snapshot (default 0, 1, 2, ...: one snapshot per update).
+    """
     fig = go.Figure()
     index = _thin(len(snapshots["rhel"]))
+    x = index if steps is None else np.asarray(steps)[index]
     rhel = _parameter_series(snapshots["rhel"], index)
     bptt = _parameter_series(snapshots["bptt"], index)
-    for label in rhel:
-        fig.add_scatter(x=index, y=rhel[label], name=label, mode="lines", line=dict(width=3), legendgroup=label)
-        fig.add_scatter(x=index, y=bptt[label], name=f"{label} (BPTT)", mode="lines", showlegend=False,
+    for number, label in enumerate(rhel):
+        colour = PARAMETER_COLOURS[number % len(PARAMETER_COLOURS)]
+        fig.add_scatter(x=x, y=rhel[label], name=label, mode="lines", line=dict(width=3, color=colour),
+                        legendgroup=label)
+        fig.add_scatter(x=x, y=bptt[label], name=f"{label} (BPTT)", mode="lines", showlegend=False,
                         legendgroup=label, line=dict(width=1.5, dash="dash", color=NEUTRAL))
     fig.update_xaxes(title="update")
     fig.update_yaxes(title="value")

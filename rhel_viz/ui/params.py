@@ -38,6 +38,10 @@ AGREEMENT_EPS_CHOICES: tuple[float, ...] = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)  # the
 LEARNING_RATES: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.02, 0.05, 0.1, 0.3, 1.0, 3.0, 10.0)
 MAX_SEED = 10_000  # the seed inputs offer 0..MAX_SEED
 MAX_SAMPLE = 15  # the training page's "Sample shown" slider: 0..MAX_SAMPLE
+#: The training page's playback speeds, in updates per second ("max": as fast as the server trains).
+SPEEDS: tuple[str, ...] = ("1", "5", "20", "max")
+DEFAULT_SPEED = "20"
+STOP_AFTER = 300  # each Play pauses after this many updates unless the user lifts the stop
 MAX_INDEX = 63  # widest dynamic index widget (input channel, costate coordinate); each checks its real count
 
 _problem = rules_of(ProblemConfig)
@@ -79,6 +83,7 @@ TRAINING: dict[str, Rule] = {
     "train_delay": _task["delay"], "train_optimiser": OPTIMISER, "train_eps": _hyper["eps"].among(EPS_CHOICES),
     "train_dtype": _task["dtype"], "train_seed": _task["seed"].within(0, MAX_SEED),
     "train_sample": Range("sample shown", 0, MAX_SAMPLE, integer=True),
+    "train_speed": OneOf("updates per second", SPEEDS), "train_stop": Flag(f"pause after {STOP_AFTER} updates"),
     **{f"train_steps_{name}": _task["steps"].among(task.step_choices, f"sequence length N of {name}")
        for name, task in TASKS.items()},
     **{f"train_lr_{name}": _hyper["learning_rate"].among(LEARNING_RATES) for name in TASKS},

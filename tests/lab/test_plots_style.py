@@ -20,7 +20,8 @@ THEMED = ("legend.font", "title.font", "hoverlabel.font")
 
 def _history(n: int = 30) -> list[StepRecord]:
     losses = np.logspace(0, -22, n)  # the range that used to mix "10µ" with "10⁻²⁰"
-    return [StepRecord(step=i + 1, loss_rhel=float(loss), loss_bptt=float(loss), cosine=1.0 - 1e-9)
+    return [StepRecord(step=i + 1, loss_rhel=float(loss), loss_bptt=float(loss), cosine=1.0 - 1e-9, rel_error=1e-8,
+                       param_distance=float(loss))
             for i, loss in enumerate(losses)]
 
 
@@ -31,7 +32,8 @@ def _figures() -> dict[str, go.Figure]:
     scaling_rows = [{"seq_len": n, "method": method, "seconds_median": 0.01 * n, "seconds_min": 0.009 * n,
                      "seconds_max": 0.011 * n, "peak_mb": 0.1 * n, "must_exist_mb": 0.01 * n}
                     for n in (1000, 2000, 5000) for method in ("forward", "rhel", "bptt")]
-    return {"loss": training.loss_figure(_history()), "cosine": training.cosine_figure(_history()),
+    return {"loss": training.loss_figure(_history()), "same_point": training.agreement_figure(_history()),
+            "drift": training.drift_figure(_history()),
             "agreement": deep.agreement_figure(rows), "memory": deep.memory_figure(scaling_rows, "XLA peak memory"),
             "sweep": gradients.eps_sweep_figure(eps, errors, current_eps=1e-4),
             "bars": gradients.gradient_bars_figure(["a", "b"], np.ones(2), np.ones(2))}
@@ -106,7 +108,7 @@ def test_presentation_thickens_lines_but_a_frame_keeps_the_width_it_does_not_set
     assert big.frames[0].data[1].line.width == style.PRESENT_MIN_LINE_WIDTH
 
 
-@pytest.mark.parametrize("name", ["loss", "cosine", "agreement", "memory", "sweep", "bars"])
+@pytest.mark.parametrize("name", ["loss", "same_point", "drift", "agreement", "memory", "sweep", "bars"])
 def test_every_explicit_font_of_a_presented_figure_is_large(name):
     big = style.presentation(_figures()[name])
     sizes = _font_sizes(big.to_plotly_json())
@@ -137,7 +139,7 @@ def test_legends_below_and_the_current_eps_label_inside_the_plot():
 
 
 def test_log_axes_label_in_powers_of_ten():
-    for name in ("loss", "cosine", "sweep", "memory"):
+    for name in ("loss", "same_point", "drift", "sweep", "memory"):
         fig = _figures()[name]
         logs = [axis for axis in [*fig.select_xaxes(), *fig.select_yaxes()] if axis.type == "log"]
         assert logs and all(axis.exponentformat == "power" for axis in logs), name
@@ -152,7 +154,7 @@ def test_theme_text_is_the_placeholder_streamlit_draws_in_its_strongest_text_col
 
 
 @pytest.mark.parametrize("present", [False, True])
-@pytest.mark.parametrize("name", ["loss", "cosine", "agreement", "memory", "sweep", "bars"])
+@pytest.mark.parametrize("name", ["loss", "same_point", "drift", "agreement", "memory", "sweep", "bars"])
 def test_ticks_axis_titles_and_legends_are_in_the_theme_text_colour(name, present):
     """Set on every axis (Streamlit's template sets tick and axis-title colours of its own, which a layout
     font colour does not override) and kept by presentation mode; the browser measures the contrast
