@@ -42,3 +42,9 @@ def test_the_environment_turns_it_off():
     assert warmup.enabled({}) and warmup.enabled({warmup.WARMUP_ENV: "on"})
     for off in ("off", "OFF", "0", "false", "no"):
         assert not warmup.enabled({warmup.WARMUP_ENV: off})
+
+
+def test_preparing_each_pages_default_view_runs_what_the_page_runs():
+    """A real run per page (a changed lab API would otherwise only show up as warm-up failures in a log)."""
+    for page, values in warmup.DEFAULT_VIEWS:
+        warmup.prepare_view(page, values)
