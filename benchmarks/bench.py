@@ -286,3 +286,11 @@ def load_heavy() -> dict[str, Any]:
     from benchmarks.loadtest import run_heavy
 
     return run_heavy()
+
+
+@register("echo-change")
+def echo_change() -> dict[str, Any]:
+    """A cached control change on the Echo page (eps, Split ×k), end to end in headless Chromium."""
+    from benchmarks.echo_change import measure
+
+    return measure()
