@@ -297,3 +297,11 @@ def first_touch() -> dict[str, Any]:
     from benchmarks.firsttouch import run_first_touch
 
     return run_first_touch()
+
+
+@register("echo-change")
+def echo_change() -> dict[str, Any]:
+    """A cached control change on the Echo page (eps, Split ×k), end to end in headless Chromium."""
+    from benchmarks.echo_change import measure
+
+    return measure()

@@ -26,9 +26,10 @@ from rhel_viz.plots import plotly_internals, style
 
 MAX_FRAMES = 300  # client-side frames in the animation, at most
 FLIP_FRAMES = 12  # frames spent turning the velocity arrows round
+MAX_SLIDER_STEPS = 60  # the player's slider: a step every few frames (each step costs the browser a drawn label)
 TAIL_FRAMES = 10  # length of the fading tail behind each moving marker, in frames
 FRAME_MS = 40  # playback speed: 25 frames per second
-DECIMALS = 4  # rounding of animated coordinates: keeps the figure JSON small
+DECIMALS = 4  # rounding of drawn coordinates in the figure's traces: keeps the figure JSON small
 SPRING_COILS = 6
 SPRING_AMPLITUDE = 0.07
 MAX_DISPLACEMENT = 0.3  # largest drawn displacement, in units of the rest spacing
@@ -282,6 +283,20 @@ def _frames_data(view: EchoView, runs: DrawnRuns, forward_steps: np.ndarray, ech
     return frames
 
 
+def slider_frames(frames_data: list[dict], max_steps: int = MAX_SLIDER_STEPS) -> list[int]:
+    """The frames the player's slider has a step for: evenly spaced, at most about ``max_steps``, always the
+    first frame of each phase and the last frame.
+
+    plotly.js draws and measures a label for every step whenever the figure is drawn (about 0.5 ms each), so
+    a step per frame would cost ~0.1 s per draw at 214 frames; the animation itself plays every frame, and
+    the slider's handle follows it from step to step.
+    """
+    stride = max(1, math.ceil(len(frames_data) / max_steps))
+    chosen = set(range(0, len(frames_data), stride)) | {len(frames_data) - 1}
+    chosen |= {i for i in range(1, len(frames_data)) if frames_data[i]["phase"] != frames_data[i - 1]["phase"]}
+    return sorted(chosen)
+
+
 def _slider_label(data: dict) -> str:
     return data["banner"].replace("   ", " ")
 
@@ -310,15 +325,17 @@ def animation_figure(view: EchoView, magnification: float | None = None, max_fra
     animated_start = len(fig.data)
     _add_animated_traces(fig, view, geometry, frames_data[0]["q"])
     animated = list(range(animated_start, len(fig.data)))
-    for trace, update in zip((fig.data[i] for i in animated), _frame_traces(view, geometry, frames_data, 0, ranges),
-                             strict=True):
+    updates = [_frame_traces(view, geometry, frames_data, i, ranges) for i in range(len(frames_data))]
+    for trace, update in zip((fig.data[i] for i in animated), updates[0], strict=True):
         trace.update(update)
+    fixed = _unchanging(updates)
     # Frames of a fixed, known-valid shape: not validated trace by trace again (about 1 s for 300 frames).
     plotly_internals.attach_frames(fig, [
-        plotly_internals.unvalidated_frame(name=str(i), data=_frame_traces(view, geometry, frames_data, i, ranges),
-                                           traces=animated)
-        for i in range(len(frames_data))])
-    _animation_layout(fig, geometry, [_slider_label(data) for data in frames_data], ranges, k)
+        plotly_internals.unvalidated_frame(
+            name=str(i), traces=animated,
+            data=[_frame_update(update, fixed[position]) for position, update in enumerate(frame)])
+        for i, frame in enumerate(updates)])
+    _animation_layout(fig, geometry, {i: _slider_label(frames_data[i]) for i in slider_frames(frames_data)}, ranges, k)
     return fig
 
 
@@ -467,6 +484,20 @@ def _frame_traces(view: EchoView, geometry: _Geometry, frames_data: list[dict], 
     return traces
 
 
+def _unchanging(updates: list[list[dict]]) -> list[set[str]]:
+    """Per animated trace, the coordinates (``x``, ``y``) that are the same in every frame (say, the rows the
+    masses move along): the figure's traces hold them, so the frames leave them out."""
+    first = updates[0]
+    return [{key for key in ("x", "y") if key in update and all(frame[position].get(key) == update[key]
+                                                                 for frame in updates)}
+            for position, update in enumerate(first)]
+
+
+def _frame_update(update: dict, unchanging: set[str]) -> dict:
+    """A frame's update of one trace, without its ``unchanging`` coordinates."""
+    return {key: value for key, value in update.items() if key not in unchanging}
+
+
 def _rounded_or_none(values: np.ndarray) -> list:
     return [None if not np.isfinite(value) else round(float(value), DECIMALS) for value in values]
 
@@ -507,7 +538,7 @@ def _tail_updates(frames_data: list[dict], index: int, n: int) -> list[dict]:
                  y=_round_optional([frame["q"][i] for frame in previous])) for i in range(n)]
 
 
-def _animation_layout(fig: go.Figure, geometry: _Geometry, labels: list[str], ranges: dict[str, list[float]],
+def _animation_layout(fig: go.Figure, geometry: _Geometry, labels: dict[int, str], ranges: dict[str, list[float]],
                       k: float) -> None:
     """Height, axes, margins, the player above the plot area, the legend below it, and k stated."""
     style.base_layout(fig, height=ANIMATION_HEIGHT)
@@ -526,9 +557,10 @@ def _animation_layout(fig: go.Figure, geometry: _Geometry, labels: list[str], ra
     _add_player(fig, labels, y=1 + PLAYER_GAP / plot_height)
 
 
-def _add_player(fig: go.Figure, labels: list[str], y: float) -> None:
+def _add_player(fig: go.Figure, labels: dict[int, str], y: float) -> None:
     """Play / pause buttons and a frame slider above the plot area, styled to read on light and dark
-    backgrounds. The banner in the physical view says where the animation is."""
+    backgrounds; ``labels``: the slider's steps, frame index -> label. The banner in the physical view says
+    where the animation is."""
     play = dict(frame=dict(duration=FRAME_MS, redraw=False), transition=dict(duration=0), fromcurrent=True,
                 mode="immediate")
     pause = dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0), mode="immediate")
@@ -546,7 +578,7 @@ def _add_player(fig: go.Figure, labels: list[str], y: float) -> None:
             bgcolor=style.NEUTRAL, activebgcolor=PLAY_BUTTON, bordercolor=style.NEUTRAL, tickcolor=style.NEUTRAL,
             ticklen=0, minorticklen=0, font=dict(color="rgba(0,0,0,0)", size=1),
             currentvalue=dict(visible=False), transition=dict(duration=0),
-            steps=[dict(label=label, method="animate", args=[[str(i)], pause]) for i, label in enumerate(labels)],
+            steps=[dict(label=label, method="animate", args=[[str(i)], pause]) for i, label in labels.items()],
         )],
     )
 

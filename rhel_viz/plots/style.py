@@ -17,7 +17,7 @@ BPTT = "#2F6FDE"
 NEUTRAL = "#8a94a8"  # guides, walls, grid-like marks
 # Streamlit's Plotly theme draws tick labels and axis titles in its gray70 on light (3.7:1 on white, under
 # WCAG AA's 4.5:1 for text). Its frontend replaces placeholder colours anywhere in a figure by theme colours
-# (streamlit.elements.lib.streamlit_plotly_theme): GRAY_90, "#000037", becomes gray90 (near black) on the
+# (its Plotly theme module): GRAY_90, "#000037", becomes gray90 (near black) on the
 # light theme and gray10 (near white) on the dark one, the colour of its legends. Outside Streamlit (the
 # exported files, on white) it stays this near-black navy.
 THEME_TEXT = "#000037"

@@ -3,10 +3,15 @@ export buttons."""
 
 from __future__ import annotations
 
+import json
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io
 import streamlit as st
 
 from rhel_viz.plots import files as export
@@ -29,16 +34,53 @@ BUSY_NOTE = ("Images are drawn on the server one at a time. If a button answers 
              "in a few seconds.")
 
 
+#: Charts serialised already, by (id of the figure, presentation mode): a figure from the shared figure cache
+#: (:func:`rhel_viz.ui.cache.figure`) is serialised once, not on every script run of every session.
+MAX_SERIALISED = 64
+_serialised: OrderedDict[tuple[int, bool], tuple[weakref.ref, streamlit_internals.SerialisedFigure]] = OrderedDict()
+_serialised_lock = threading.Lock()
+
+
 def show(fig: go.Figure, key: str, container=None, animation: bool = False) -> None:
     """``st.plotly_chart`` plus an "Export" popover (PNG, SVG, CSV, NPZ; HTML for animations).
 
-    Files are generated only when a button is clicked (``data`` is a callable), so reruns stay fast.
+    The chart is serialised once per figure object (:func:`serialised`); files are generated only when a
+    button is clicked (``data`` is a callable), so reruns stay fast.
     """
     box = container or st
     lecture = current_lecture()
-    box.plotly_chart(style.presentation(fig) if lecture.present else fig, key=key)
+    box.plotly_chart(serialised(fig, lecture.present), key=key)
     if lecture.show_exports:
         export_buttons(fig, key, box, animation)
+
+
+def chart_spec(fig: go.Figure, present: bool = False) -> dict:
+    """The figure as ``st.plotly_chart`` sends it (its JSON, parsed), in presentation style if ``present``."""
+    return json.loads(plotly.io.to_json(style.presentation(fig) if present else fig, validate=False))
+
+
+def payload_bytes(fig: go.Figure, present: bool = False) -> int:
+    """Bytes of the figure's JSON as ``st.plotly_chart`` sends it (the websocket carries it once per browser
+    tab; Streamlit's message cache sends a reference when the tab has it already)."""
+    return len(plotly.io.to_json(chart_spec(fig, present), validate=False).encode())
+
+
+def serialised(fig: go.Figure, present: bool = False) -> streamlit_internals.SerialisedFigure:
+    """``fig`` ready for ``st.plotly_chart``, serialised on first use and kept while ``fig`` lives (at most
+    :data:`MAX_SERIALISED` figures). Figures are never changed once built (:func:`rhel_viz.ui.cache.figure`)."""
+    key = (id(fig), present)
+    with _serialised_lock:
+        entry = _serialised.get(key)
+        if entry is not None and entry[0]() is fig:
+            _serialised.move_to_end(key)
+            return entry[1]
+    chart = streamlit_internals.SerialisedFigure(chart_spec(fig, present))  # outside the lock: may take a second
+    with _serialised_lock:
+        _serialised[key] = (weakref.ref(fig), chart)
+        _serialised.move_to_end(key)
+        while len(_serialised) > MAX_SERIALISED:
+            _serialised.popitem(last=False)
+    return chart
 
 
 def table(frame: pd.DataFrame, key: str, formats: Mapping[str, str] | None = None, container=None) -> None:

@@ -8,11 +8,15 @@ used here still exists and behaves as assumed, and that no other module of the p
 
 from __future__ import annotations
 
+from typing import Any
+
+import plotly.graph_objects as go
 from streamlit.runtime import Runtime
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-__all__ = ["leave_pages_directory_mode", "seed_bound_widgets", "session_id", "session_is_active", "widget_key"]
+__all__ = ["SerialisedFigure", "leave_pages_directory_mode", "seed_bound_widgets", "session_id", "session_is_active",
+           "widget_key"]
 
 
 def leave_pages_directory_mode() -> bool:
@@ -79,3 +83,22 @@ def session_is_active(session_id: str) -> bool:
     if not Runtime.exists():
         return True
     return Runtime.instance().is_active_session(session_id)
+
+
+class SerialisedFigure(go.Figure):
+    """A figure for ``st.plotly_chart`` that is serialised already: its ``to_dict()`` is the given ``spec``.
+
+    ``st.plotly_chart(fig)`` serialises the figure on every script run with ``fig.to_dict()`` (a deep copy
+    of every trace and frame, then every NumPy array turned into base64: ~0.1 s for the Echo animation's
+    214 frames) followed by ``plotly.io.to_json`` of that dict. For a cached figure the dict never changes,
+    so :mod:`rhel_viz.ui.figures` computes it once and hands Streamlit this stand-in, whose ``to_dict``
+    returns it as it is (Streamlit only reads it). The figure itself is empty: use it for nothing else.
+    ``spec``: ``json.loads`` of the figure's JSON (plain lists and dicts, no NaN).
+    """
+
+    def __init__(self, spec: dict[str, Any]):
+        super().__init__()
+        self._serialised = spec
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._serialised

@@ -66,6 +66,26 @@ def test_widget_ids_carry_the_user_key():
     assert keys == ["train_step", "train_steps_coupling-spring", None], f"{FIX}: widget ids now look like {ids}"
 
 
+def _serialised_chart_script():
+    import streamlit as st
+
+    from rhel_viz.ui.streamlit_internals import SerialisedFigure
+
+    st.plotly_chart(SerialisedFigure({"data": [{"type": "scatter", "x": [1, 2], "y": [3, 4]}],
+                                      "layout": {"title": {"text": "sent as given"}}}), key="chart")
+
+
+def test_plotly_chart_sends_a_serialised_figure_as_given():
+    import json
+
+    at = AppTest.from_function(_serialised_chart_script, default_timeout=30).run()
+    assert not at.exception, at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["data"][0]["x"] == [1, 2] and spec["data"][0]["y"] == [3, 4], \
+        f"{FIX}: st.plotly_chart no longer serialises a figure with to_dict() ({spec})"
+    assert spec["layout"]["title"]["text"] == "sent as given", FIX
+
+
 def test_no_other_module_reaches_into_streamlit_internals():
     allowed = ROOT / "rhel_viz" / "ui" / "streamlit_internals.py"
     files = [*sorted((ROOT / "rhel_viz").rglob("*.py")), *sorted((ROOT / "pages").glob("*.py")), ROOT / "app.py"]

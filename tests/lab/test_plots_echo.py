@@ -75,7 +75,27 @@ def test_animation_has_frames_that_update_only_animated_traces(view_name, reques
     assert banners == {"FORWARD RUN", "MOMENTUM FLIP", "ECHO"}
     buttons = spec["layout"]["updatemenus"][0]["buttons"]
     assert [button["label"] for button in buttons] == ["▶ Play", "❚❚ Pause", "↺ Replay"]
-    assert len(spec["layout"]["sliders"][0]["steps"]) == len(frames)
+    steps = [step["args"][0][0] for step in spec["layout"]["sliders"][0]["steps"]]
+    names = [frame["name"] for frame in frames]
+    assert steps == sorted(set(steps), key=names.index) and set(steps) <= set(names)  # frames, in order
+    assert len(steps) <= plots.MAX_SLIDER_STEPS + 3 and steps[0] == names[0] and steps[-1] == names[-1]
+    phase_starts = [frame["name"] for previous, frame in zip(frames, frames[1:], strict=False)
+                    if _frame_trace(spec, previous, "banner")["text"][0].split()[0]
+                    != _frame_trace(spec, frame, "banner")["text"][0].split()[0]]
+    assert len(phase_starts) == 2 and set(phase_starts) <= set(steps)  # the flip and the echo can be reached
+
+
+def test_frames_leave_out_only_what_never_moves(springs_view):
+    """The rows the masses and springs sit on are in the figure's traces, not in every frame; what moves is in
+    every frame (the masses' x, the ghosts' hiding and showing)."""
+    spec = json.loads(plots.animation_figure(springs_view).to_json())
+    by_name = {trace.get("name"): index for index, trace in enumerate(spec["data"])}
+    for frame in spec["frames"]:
+        updates = dict(zip(frame["traces"], frame["data"], strict=True))
+        assert "y" not in updates[by_name["masses"]] and "x" in updates[by_name["masses"]]
+        assert "y" not in updates[by_name["spring 1"]] and "x" in updates[by_name["spring 1"]]
+        assert {"x", "y"} <= set(updates[by_name["masses, echo +ε (drawn)"]])  # None in the forward run, then rows
+    assert spec["data"][by_name["masses"]]["y"] == [0.0, 0.0]
 
 
 def test_velocity_arrows_turn_round_at_the_flip(springs_view):
