@@ -105,7 +105,7 @@ def test_check_warns_when_the_echo_does_not_retrace_and_on_a_tiny_float32_eps():
 # with one line and leaves the folder as it found it.
 
 TRAINING = "Learning the coupling spring"  # the cheapest exportable preset (with --updates 1 or 2)
-TRAINING_STEMS = ("training_loss", "training_cosine", "training_parameters", "training_prediction")
+TRAINING_STEMS = ("training_loss", "training_agreement", "training_drift", "training_parameters", "training_prediction")
 ROOT_BYPASSES_MODES = os.geteuid() == 0  # root writes into a mode-0555 folder, and os.access says so
 UNWRITABLE = "/proc/rhel-viz-export-test"  # a folder nobody, root included, can create entries in
 LONG_NAME = "x" * 300  # longer than a file name may be (255 bytes): mkdir fails after the run
