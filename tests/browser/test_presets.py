@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from rhel_viz.lab.presets import load_presets
 from tests.helpers import assert_page_healthy, wait_for_run
 
-CHARTS = {"": 0, "echo": 4, "gradients": 6, "training": 0, "deep": 3}  # training draws its charts once it has trained
+CHARTS = {"": 0, "echo": 4, "gradients": 6, "training": 1, "deep": 3}  # training: its task before Play
 PAGES = ["/", "/echo?steps=50", "/gradients?steps=50", "/training", "/deep"]
 IGNORED_NOTE = "link parameters were ignored"
 PRESETS = list(load_presets().values())
