@@ -137,14 +137,15 @@ def prediction_figure(result: dict[str, np.ndarray], classes: bool = False) -> g
 
 
 def springs_figure(result: dict[str, np.ndarray]) -> go.Figure:
-    """Two masses: both positions under the learned springs, and the target for the second mass."""
+    """Two masses: both positions under the current springs (learned, or initial before any update), and the
+    target for the second mass."""
     fig = go.Figure()
     time = np.concatenate([[0.0], result["time"]])
     positions = result["positions_rhel"]
     fig.add_scatter(x=result["time"], y=result["target"][:, 0], name="target (mass 2)", mode="lines",
-                    line=dict(color=TARGET, width=7), opacity=0.5)
+                    line=dict(color=TARGET, width=7), opacity=0.8)  # thick and light: the lines stay visible on it
     fig.add_scatter(x=time, y=positions[:, 0], name="mass 1 (RHEL)", mode="lines", line=dict(color=NEUTRAL, width=2))
     _method_lines(fig, time, positions[:, 1], result["positions_bptt"][:, 1], "mass 2", mode="lines")
     fig.update_xaxes(title="time t")
     fig.update_yaxes(title="position")
-    return base_layout(fig, "Trajectory with the learned springs", height=340)
+    return base_layout(fig, "Trajectory with the current springs", height=340)
