@@ -365,12 +365,28 @@ def predictions(state: TrainState, sample: int = 0) -> dict[str, np.ndarray]:
     return result
 
 
-def accuracy(state: TrainState, method: str = "rhel") -> float | None:
-    """Classification accuracy of a copy on the whole dataset (None for tasks without classes)."""
+def predicted_labels(state: TrainState, method: str = "rhel") -> np.ndarray | None:
+    """The class a copy predicts for every sequence of the dataset (the largest readout at the last step);
+    None for tasks without classes."""
     data = state.data
     if data.labels is None:
         return None
     params = {**data.params, **state.params[method]}
     readouts = jax.vmap(lambda inputs: _predict(data.system, params, data.initial, inputs, data.step_size)[1])(
         data.dataset.inputs)
-    return float(np.mean(np.argmax(np.asarray(readouts)[:, -1], axis=-1) == data.labels))
+    return np.argmax(np.asarray(readouts)[:, -1], axis=-1)
+
+
+def digit_images(state: TrainState, count: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The first ``count`` sequences of the digits task as 8x8 images (rows of pixels in [0, 1]) and their
+    labels; None for other tasks."""
+    if state.settings.task != "digits" or state.data.labels is None:
+        return None
+    images = np.asarray(state.data.dataset.inputs, np.float64)[:count].reshape(-1, 8, 8)
+    return images, np.asarray(state.data.labels)[:count]
+
+
+def accuracy(state: TrainState, method: str = "rhel") -> float | None:
+    """Classification accuracy of a copy on the whole dataset (None for tasks without classes)."""
+    predicted = predicted_labels(state, method)
+    return None if predicted is None else float(np.mean(predicted == state.data.labels))

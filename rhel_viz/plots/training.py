@@ -149,3 +149,29 @@ def springs_figure(result: dict[str, np.ndarray]) -> go.Figure:
     fig.update_xaxes(title="time t")
     fig.update_yaxes(title="position")
     return base_layout(fig, "Trajectory with the current springs", height=340)
+
+
+def digits_figure(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray | None = None,
+                  columns: int = 8) -> go.Figure:
+    """A grid of digit images (n, 8, 8) in grey, each titled by its label, and by the predicted label once a
+    model has been trained (a wrong one marked ✗): the digits task's data, shown before and after Play."""
+    from plotly.subplots import make_subplots
+
+    count = len(images)
+    rows = -(-count // columns)
+    titles = [f"{label}" if predicted is None else f"{label} → {guess}" + ("" if guess == label else " ✗")
+              for label, guess in zip(labels, labels if predicted is None else predicted, strict=True)]
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles, horizontal_spacing=0.02,
+                        vertical_spacing=0.12)
+    for index, image in enumerate(images):
+        fig.add_heatmap(z=np.asarray(image)[::-1], colorscale="Greys", zmin=0.0, zmax=1.0, showscale=False,
+                        hovertemplate="pixel %{z:.2f}<extra></extra>", row=index // columns + 1,
+                        col=index % columns + 1)
+    fig.update_xaxes(visible=False, constrain="domain")
+    for index in range(count):  # square pixels: each image's y axis keeps the scale of its own x axis
+        suffix = "" if index == 0 else str(index + 1)
+        fig.layout[f"yaxis{suffix}"].update(visible=False, scaleanchor=f"x{suffix}", constrain="domain")
+    title = "Digits and their labels" if predicted is None else "Digits: label → predicted (RHEL copy)"
+    fig = base_layout(fig, title, height=130 + 70 * rows)
+    fig.update_layout(margin=dict(t=90))  # the title above the first row's labels
+    return fig

@@ -25,7 +25,9 @@ from rhel_viz.lab.train import (
     Hyper,
     TrainState,
     accuracy,
+    digit_images,
     init_state,
+    predicted_labels,
     predictions,
     train_step,
     training_cost,
@@ -306,8 +308,9 @@ def _draw_live_body(choices: Choices, sample: int, playback: Playback) -> None:
     if not state.history:
         st.info("Press **Play** to train, or **Step one update**. Before training: the target and the untrained "
                 "model's prediction.", icon=":material/info:")
-        left, _ = st.columns(2)
+        left, right = st.columns(2)
         _prediction(state, result, left)
+        _digits(state, right, trained=False)
         return
     left, right = st.columns(2)
     shown.show(figures.loss_figure(state.history), "train_loss_chart", left)
@@ -321,6 +324,21 @@ def _draw_live_body(choices: Choices, sample: int, playback: Playback) -> None:
     if state.data.labels is not None:
         right.metric("Accuracy on the training set (RHEL copy)", f"{100 * accuracy(state, 'rhel'):.0f}%")
         right.metric("Accuracy on the training set (BPTT copy)", f"{100 * accuracy(state, 'bptt'):.0f}%")
+        _digits(state, right, trained=True)
+
+
+#: Digits shown in the digits task's grid (the first of its dataset).
+DIGITS_SHOWN = 16
+
+
+def _digits(state: TrainState, container, trained: bool) -> None:
+    """The digits task's images with their labels (and, once trained, the RHEL copy's predictions)."""
+    shown_digits = digit_images(state, DIGITS_SHOWN)
+    if shown_digits is None:
+        return
+    images, labels = shown_digits
+    predicted = predicted_labels(state, "rhel")[:DIGITS_SHOWN] if trained else None
+    shown.show(figures.digits_figure(images, labels, predicted), "train_digits_chart", container)
 
 
 def _prediction(state: TrainState, result: dict, container) -> None:

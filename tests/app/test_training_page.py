@@ -3,6 +3,8 @@ the task drawn before training, a diverging run gives a message; the playback sp
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -95,3 +97,24 @@ def test_updates_due_follow_the_speed_without_bursts():
     assert ui.refresh_period(ui.Playback(1.0, True)) == 1.0
     assert ui.refresh_period(ui.Playback(20.0, True)) == ui.RUN_EVERY_S
     assert ui.refresh_period(ui.Playback(None, False)) == ui.RUN_EVERY_S
+
+
+def _digits_grid(at: AppTest) -> dict:
+    chart = next(chart for chart in at.get("plotly_chart") if chart.key == "train_digits_chart")
+    return json.loads(chart.proto.spec)
+
+
+def test_the_digits_task_shows_its_digits_with_labels_before_and_predictions_after_training():
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    at.selectbox(key="train_task").set_value("digits").run()
+    assert not at.exception
+    assert sorted(_charts(at)) == ["train_digits_chart", "train_prediction_chart"]
+    labels = [str(label) for label in at.session_state["training_state"].data.labels[:ui.DIGITS_SHOWN]]
+    grid = _digits_grid(at)
+    assert [trace["type"] for trace in grid["data"]] == ["heatmap"] * ui.DIGITS_SHOWN
+    assert [annotation["text"] for annotation in grid["layout"]["annotations"]] == labels
+    at.button(key="train_step").click().run()
+    assert not at.exception
+    titles = [annotation["text"] for annotation in _digits_grid(at)["layout"]["annotations"]]
+    assert [title.split(" → ")[0] for title in titles] == labels  # label → predicted
+    assert all(title.split(" → ")[1][:1].isdigit() for title in titles)

@@ -186,3 +186,17 @@ def test_memory_recall_after_thousands_of_steps():
         assert record.cosine > MIN_COSINE and record.rel_error < MAX_REL_ERROR, record
     with pytest.raises(ValueError, match="delay"):
         build_task(TaskSettings(task="memory", steps=100, delay=250))
+
+
+def test_digits_figure_draws_each_image_titled_by_its_label_and_marks_wrong_predictions():
+    from rhel_viz.plots.training import digits_figure
+
+    images = np.random.default_rng(0).random((10, 8, 8))
+    labels = np.arange(10)
+    before = digits_figure(images, labels)
+    assert len(before.data) == 10 and all(trace.type == "heatmap" for trace in before.data)
+    assert [annotation.text for annotation in before.layout.annotations] == [str(label) for label in labels]
+    np.testing.assert_array_equal(before.data[3].z, images[3][::-1])  # row 0 at the top
+    after = digits_figure(images, labels, predicted=np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 0]))
+    texts = [annotation.text for annotation in after.layout.annotations]
+    assert texts[:9] == [f"{label} → {label}" for label in range(9)] and texts[9] == "9 → 0 ✗"
