@@ -138,10 +138,16 @@ def off_page_slot() -> Iterator[None]:
         _held.page = True
 
 
-def _lower_priority() -> None:
-    """Run this worker thread, and the threads it starts, at :data:`COMPUTE_NICE` (Linux: per thread)."""
+def lower_thread_priority(nice: int) -> None:
+    """Run the calling thread, and the threads it starts, at niceness ``nice`` (Linux: per thread; elsewhere
+    nothing happens)."""
     with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), COMPUTE_NICE)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+
+
+def _lower_priority() -> None:
+    """A compute worker's initializer: :data:`COMPUTE_NICE`."""
+    lower_thread_priority(COMPUTE_NICE)
 
 
 #: Niceness of the compute workers: while a computation runs, page runs (at 0) get the cores first.

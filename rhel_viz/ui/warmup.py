@@ -174,13 +174,8 @@ def _log(message: str) -> None:
     sys.stderr.flush()
 
 
-def _lowest_priority() -> None:
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARMUP_NICE)
-
-
 def _run_in_background() -> None:
-    _lowest_priority()
+    slots.lower_thread_priority(WARMUP_NICE)
     run()
 
 
